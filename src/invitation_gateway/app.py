@@ -1,0 +1,212 @@
+"""The composition root: `create_app(settings, *, transport=None)` builds the whole gateway.
+
+Nothing happens at import time. The app lifespan opens one pooled upstream client per
+connection and closes them on shutdown; the GraphQL context hands each request the service
+built from them. Tests and the sandbox pass their own `transport` to reach emulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+from strawberry.fastapi import GraphQLRouter
+
+from .domain.invitations import DEFAULT_CONNECTION, Provider, TargetKind
+from .providers._clerk_wire import API_VERSION as CLERK_API_VERSION
+from .providers.base import ConnectionInfo
+from .providers.clerk import ClerkApplication, ClerkOrganization
+from .providers.conductorone import ConductorOneDirectory
+from .providers.http import BearerAuth, UpstreamClient, path
+from .providers.registry import Connection, Connections
+from .schema import build_schema
+from .schema.context import GatewayContext
+from .service import InvitationService
+from .settings import Settings
+from .web.examples import DEFAULT_EXAMPLES
+from .web.limits import BodySizeLimit
+from .web.playground import (
+    STATIC_DIR,
+    STATIC_MOUNT,
+    ExampleOperation,
+    playground_csp,
+    render_playground,
+)
+
+GRAPHQL_PATH = "/graphql"
+_READY_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class _Upstream:
+    """One live connection: its client, adapters, and how to check it is reachable."""
+
+    client: UpstreamClient
+    connection: Connection
+    probe_path: str
+    probe_params: dict[str, str]
+
+
+def _build_upstreams(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
+) -> list[_Upstream]:
+    upstreams: list[_Upstream] = []
+    c1 = settings.conductorone
+    if c1.configured:
+        assert c1.token is not None
+        assert c1.base_url is not None
+        client = UpstreamClient(
+            provider=Provider.CONDUCTORONE,
+            base_url=c1.base_url,
+            auth=BearerAuth(c1.token),
+            request_id_header="request-id",
+            transport=transport,
+            timeouts=c1.timeouts(),
+        )
+        info = ConnectionInfo(
+            name=DEFAULT_CONNECTION,
+            provider=Provider.CONDUCTORONE,
+            kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
+            base_url=c1.base_url,
+            default_target_id=c1.default_directory,
+        )
+        port = ConductorOneDirectory(client, connection=info.name)
+        upstreams.append(
+            _Upstream(
+                client,
+                Connection(info, {port.kind: port}),
+                path("api", "v1", "local-directory-configs"),
+                {"page_size": "10"},
+            )
+        )
+    clerk = settings.clerk
+    if clerk.configured:
+        assert clerk.secret_key is not None
+        client = UpstreamClient(
+            provider=Provider.CLERK,
+            base_url=clerk.api_url,
+            auth=BearerAuth(clerk.secret_key),
+            request_id_header="cf-ray",
+            headers={"Clerk-API-Version": CLERK_API_VERSION},
+            transport=transport,
+            timeouts=clerk.timeouts(),
+        )
+        info = ConnectionInfo(
+            name=DEFAULT_CONNECTION,
+            provider=Provider.CLERK,
+            kinds=(TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION),
+            base_url=clerk.api_url,
+        )
+        application = ClerkApplication(client, connection=info.name)
+        organization = ClerkOrganization(client, connection=info.name)
+        upstreams.append(
+            _Upstream(
+                client,
+                Connection(info, {application.kind: application, organization.kind: organization}),
+                path("invitations"),
+                {"limit": "1"},
+            )
+        )
+    return upstreams
+
+
+class _Readiness:
+    """Whether each upstream answers at all, cached briefly so probes cannot hammer upstreams."""
+
+    def __init__(self, upstreams: Sequence[_Upstream]) -> None:
+        self._upstreams = upstreams
+        self._checked_at = -_READY_CACHE_SECONDS
+        self._report: list[dict[str, object]] = []
+
+    async def report(self) -> list[dict[str, object]]:
+        if time.monotonic() - self._checked_at >= _READY_CACHE_SECONDS:
+            results = await asyncio.gather(*(self._probe(u) for u in self._upstreams))
+            self._report = [
+                {
+                    "connection": u.connection.info.name,
+                    "provider": u.connection.info.provider.value,
+                    "reachable": ok,
+                }
+                for u, ok in zip(self._upstreams, results, strict=True)
+            ]
+            self._checked_at = time.monotonic()
+        return self._report
+
+    @staticmethod
+    async def _probe(upstream: _Upstream) -> bool:
+        try:
+            await upstream.client.send(
+                "GET", upstream.probe_path, operation="probe", params=upstream.probe_params
+            )
+        except Exception:
+            return False
+        return True
+
+
+class _GatewayRouter(GraphQLRouter[GatewayContext, None]):
+    """Strawberry's router, with a GraphiQL page that loads from the gateway itself."""
+
+    def __init__(self, *args: object, playground_html: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._playground_html = playground_html
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            self._playground_html,
+            headers={"Content-Security-Policy": playground_csp(self._playground_html)},
+        )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    examples: Sequence[ExampleOperation] = DEFAULT_EXAMPLES,
+) -> FastAPI:
+    """Build the gateway. `transport` replaces the network for every upstream client."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upstreams = _build_upstreams(settings, transport)
+        app.state.service = InvitationService(Connections(u.connection for u in upstreams))
+        app.state.readiness = _Readiness(upstreams)
+        try:
+            yield
+        finally:
+            await asyncio.gather(*(u.client.aclose() for u in upstreams))
+
+    async def context(request: Request) -> GatewayContext:
+        return GatewayContext(service=request.app.state.service)
+
+    app = FastAPI(title="invitation-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
+    router = _GatewayRouter(
+        build_schema(settings.graphql),
+        context_getter=context,
+        playground_html=render_playground(endpoint=GRAPHQL_PATH, examples=examples),
+    )
+    app.include_router(router, prefix=GRAPHQL_PATH)
+    app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        report = await request.app.state.readiness.report()
+        ready = all(entry["reachable"] for entry in report)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "connections": report},
+            status_code=200 if ready else 503,
+        )
+
+    return app

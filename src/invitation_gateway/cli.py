@@ -1,0 +1,83 @@
+"""The `invitation-gateway` command: `serve`, `sandbox` and `export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="invitation-gateway",
+        description="One GraphQL API for ConductorOne and Clerk invitations.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the gateway with the configured upstreams")
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the gateway against built-in emulators (no vendor account needed)"
+    )
+    for command, host, port in ((serve, "0.0.0.0", 8000), (sandbox, "127.0.0.1", 8000)):  # noqa: S104 - serve is meant to listen on all interfaces
+        command.add_argument("--host", default=host)
+        command.add_argument("--port", type=int, default=port)
+        command.add_argument(
+            "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        )
+    export = commands.add_parser("export-schema", help="print the GraphQL schema as SDL")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    args = parser.parse_args(argv)
+
+    if args.command == "export-schema":
+        from .schema import schema_sdl
+
+        sdl = schema_sdl()
+        if args.output:
+            args.output.write_text(sdl, encoding="utf-8")
+        else:
+            sys.stdout.write(sdl)
+        return 0
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "sandbox":
+        from .sandbox import create_sandbox_app
+
+        app = create_sandbox_app()
+        print(
+            f"invitation-gateway sandbox: GraphiQL at http://{args.host}:{args.port}/graphql",
+            file=sys.stderr,
+        )
+    else:
+        from .app import create_app
+        from .settings import MISSING_UPSTREAM, Settings
+
+        try:
+            settings = Settings()
+        except ValidationError as exc:
+            # Say which variable and why, never the value: it may be a secret.
+            for error in exc.errors(include_input=False, include_url=False):
+                location = "__".join(str(part).upper() for part in error["loc"])
+                where = f"GATEWAY_{location}: " if location else ""
+                print(
+                    f"invitation-gateway: configuration error: {where}{error['msg']}",
+                    file=sys.stderr,
+                )
+            return 2
+        if not settings.configured_upstreams:
+            print(f"invitation-gateway: {MISSING_UPSTREAM}", file=sys.stderr)
+            return 2
+        app = create_app(settings)
+
+    import uvicorn
+
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The invitation domain: values, rules and the error tree. No I/O, no HTTP, no GraphQL."""

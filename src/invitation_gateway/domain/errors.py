@@ -1,0 +1,125 @@
+"""The one error tree of the gateway.
+
+```
+InvitationError
+  + InvalidInvitationInput     the caller can fix the input (carries every problem found)
+  + InvitationNotFound
+  + InvitationConflict         already exists (carries the existing invitation when known)
+  + InvitationNotRevocable     accepted / revoked / expired (carries the invitation when known)
+  + InvitationForbidden        the upstream refuses this caller/target (permissions, quota)
+  + ProviderError              the upstream failed; carries the provider
+    - ProviderRejected         an upstream 4xx we can explain to the caller
+    - ProviderUnavailable      transport errors, 5xx, bad credentials, answers we cannot read
+      - ProviderTimeout        the upstream did not answer within the budget
+    - ProviderRateLimited      carries retry_after (seconds), when the upstream said
+```
+
+Adapters raise these; the GraphQL layer turns the first group into `userErrors` and
+`ProviderError` into top-level errors. Messages are written for the end user: they never contain
+an upstream body, a secret or a stack trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .invitations import Invitation, Provider
+
+FieldPath = tuple[str, ...]
+
+
+class InvitationError(Exception):
+    """Root of every error the gateway reports on purpose."""
+
+    def __init__(self, message: str, *, field: FieldPath | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input, at a field path relative to the operation's input."""
+
+    field: FieldPath
+    message: str
+
+
+class InvalidInvitationInput(InvitationError):
+    """The caller's input is wrong; `problems` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        if not problems:
+            raise ValueError("InvalidInvitationInput needs at least one problem")
+        super().__init__(problems[0].message, field=problems[0].field)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def at(cls, field: FieldPath, message: str) -> InvalidInvitationInput:
+        return cls([Problem(field, message)])
+
+
+class InvitationNotFound(InvitationError):
+    """No such invitation, or no such directory/organization, upstream."""
+
+
+class InvitationConflict(InvitationError):
+    """An invitation (or a member) already exists for that email in that target."""
+
+    def __init__(
+        self, message: str, *, field: FieldPath | None = None, existing: Invitation | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.existing = existing
+
+
+class InvitationNotRevocable(InvitationError):
+    """The invitation exists but is no longer pending."""
+
+    def __init__(self, message: str, *, invitation: Invitation | None = None) -> None:
+        super().__init__(message)
+        self.invitation = invitation
+
+
+class InvitationForbidden(InvitationError):
+    """The upstream refuses the operation for this target (permissions, quota, feature off)."""
+
+
+class ProviderError(InvitationError):
+    """The upstream could not do what was asked, for reasons the caller cannot fix by editing input."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(self, message: str, *, provider: Provider, field: FieldPath | None = None) -> None:
+        super().__init__(message, field=field)
+        self.provider = provider
+
+
+class ProviderRejected(ProviderError):
+    """An upstream 4xx that we understand and can explain, e.g. an unsupported instance setting."""
+
+    code = "UPSTREAM_REJECTED"
+
+
+class ProviderUnavailable(ProviderError):
+    """Transport errors, 5xx, rejected gateway credentials, answers we cannot read."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """The upstream did not answer in time."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class ProviderRateLimited(ProviderError):
+    """The upstream asked us to slow down; `retry_after` is in seconds when it said."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, provider: Provider, retry_after: float | None) -> None:
+        super().__init__(message, provider=provider)
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""Provider adapters: the port, the one upstream HTTP path, and one adapter per target kind."""

@@ -1,0 +1,240 @@
+"""ConductorOne local-directory invitations (conductorone-notes.md §2, §6).
+
+Wire format: proto3 JSON, camelCase keys, RFC 3339 timestamps, zero values omitted, errors as
+`google.rpc.Status` (`{code, message}`) behind grpc-gateway HTTP statuses. We classify errors by
+HTTP status first (notes §6.2: the codes for several cases are unverified) and read the body
+only for the log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from ..domain.errors import (
+    InvitationConflict,
+    InvitationError,
+    InvitationForbidden,
+    InvitationNotFound,
+    InvitationNotRevocable,
+    ProviderRejected,
+)
+from ..domain.invitations import (
+    Invitation,
+    InvitationRef,
+    InvitationStatus,
+    InvitationTarget,
+    NewInvitation,
+    Provider,
+    TargetKind,
+)
+from .http import UpstreamClient, UpstreamResponse, path
+
+_STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class _CreateRequest(_Wire):
+    """`LocalUserInvitationServiceCreateRequestInput`; directoryAppId travels in the path."""
+
+    email: str
+    display_name: str
+    initial_role_ids: list[str] | None = None
+    purpose: str | None = None
+
+
+class _LocalUserInvitation(_Wire):
+    """`c1.api.local_directory.v1.LocalUserInvitation`: no field is required (proto3 JSON)."""
+
+    id: str = Field(min_length=1)
+    directory_app_id: str | None = None
+    email: str = ""
+    display_name: str | None = None
+    status: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    accepted_at: datetime | None = None
+    invited_by_user_id: str | None = None
+    initial_role_ids: list[str] | None = None
+    purpose: str | None = None
+
+
+class _InvitationEnvelope(_Wire):
+    """Create, Get and Revoke all answer `{"invitation": …}` (notes §2.3, SDK naming note)."""
+
+    invitation: _LocalUserInvitation
+
+
+class _Status(_Wire):
+    """`google.rpc.Status`; `code` is numeric in observed bodies, a string in one fixture."""
+
+    code: int | str | None = None
+    message: str | None = None
+
+
+def to_invitation(
+    wire: dict[str, Any] | _LocalUserInvitation, target: InvitationTarget
+) -> Invitation:
+    """Map a wire `LocalUserInvitation` onto the common `Invitation`."""
+    item = (
+        wire
+        if isinstance(wire, _LocalUserInvitation)
+        else _LocalUserInvitation.model_validate(wire)
+    )
+    status = item.status or ""
+    return Invitation(
+        target=target,
+        provider_invitation_id=item.id,
+        email=item.email,
+        status=InvitationStatus.parse(status.removeprefix(_STATUS_PREFIX) if status else None),
+        display_name=item.display_name or None,
+        roles=tuple(item.initial_role_ids or ()),
+        purpose=item.purpose or None,
+        invited_by=item.invited_by_user_id or None,
+        created_at=_utc(item.created_at),
+        updated_at=_utc(item.updated_at),
+        expires_at=_utc(item.expires_at),
+        accepted_at=_utc(item.accepted_at),
+    )
+
+
+def to_create_request(new: NewInvitation) -> dict[str, Any]:
+    """The JSON body for Create: only spec fields, zero values left out."""
+    assert new.display_name is not None  # validation defaults it for ConductorOne
+    return _CreateRequest(
+        email=new.email,
+        display_name=new.display_name,
+        initial_role_ids=list(new.roles) or None,
+        purpose=new.purpose,
+    ).model_dump(by_alias=True, exclude_none=True)
+
+
+class ConductorOneDirectory:
+    """The port for `CONDUCTORONE_DIRECTORY` targets on one ConductorOne connection."""
+
+    kind = TargetKind.CONDUCTORONE_DIRECTORY
+
+    def __init__(self, client: UpstreamClient, *, connection: str) -> None:
+        self._client = client
+        self._connection = connection
+
+    async def create(self, new: NewInvitation) -> Invitation:
+        directory = _directory(new.target)
+        answer = await self._client.send(
+            "POST",
+            path("api", "v1", "local-directory-configs", directory, "invitations"),
+            operation="create",
+            json_body=to_create_request(new),
+        )
+        if answer.status == 200:
+            return self._read(answer, new.target, "create")
+        if answer.status == 404:
+            raise InvitationNotFound("no such ConductorOne directory", field=("target", "id"))
+        if answer.status == 409:
+            # UNVERIFIED (conductorone-notes.md §7.3): the duplicate answer is not documented;
+            # grpc-gateway maps ALREADY_EXISTS to 409, which is what we treat as a duplicate.
+            raise InvitationConflict(
+                "a pending invitation for this email already exists in this directory",
+                field=("email",),
+            )
+        raise self._rejected(answer, "create")
+
+    async def revoke(self, ref: InvitationRef) -> Invitation:
+        directory = _directory(ref.target)
+        answer = await self._client.send(
+            "POST",
+            path(
+                "api",
+                "v1",
+                "local-directory-configs",
+                directory,
+                "invitations",
+                ref.provider_invitation_id,
+                "revoke",
+            ),
+            operation="revoke",
+            # The Revoke request message has no properties: the body is `{}` (notes §2).
+            json_body={},
+        )
+        if answer.status == 200:
+            return self._read(answer, ref.target, "revoke")
+        if answer.status == 404:
+            raise InvitationNotFound("no such invitation")
+        if answer.status in {400, 409}:
+            # UNVERIFIED (notes §6.2, §7.2): revoking a non-pending invitation is expected to be a
+            # 400 FAILED_PRECONDITION; the notes advise treating a revoke 400 as "not revocable".
+            raise InvitationNotRevocable(
+                "the invitation is no longer pending", invitation=await self.get(ref)
+            )
+        raise self._rejected(answer, "revoke")
+
+    async def get(self, ref: InvitationRef) -> Invitation | None:
+        directory = _directory(ref.target)
+        answer = await self._client.send(
+            "GET",
+            path(
+                "api",
+                "v1",
+                "local-directory-configs",
+                directory,
+                "invitations",
+                ref.provider_invitation_id,
+            ),
+            operation="get",
+        )
+        if answer.status == 200:
+            return self._read(answer, ref.target, "get")
+        if answer.status == 404:
+            return None
+        raise self._rejected(answer, "get")
+
+    def _read(
+        self, answer: UpstreamResponse, target: InvitationTarget, operation: str
+    ) -> Invitation:
+        try:
+            envelope = _InvitationEnvelope.model_validate(answer.json())
+        except ValidationError as exc:
+            self._client.log_unexpected(
+                operation, answer, f"unexpected body shape: {exc.error_count()} errors"
+            )
+            raise self._client.unreadable() from exc
+        return to_invitation(envelope.invitation, target)
+
+    def _rejected(self, answer: UpstreamResponse, operation: str) -> InvitationError:
+        if answer.status == 403:
+            return InvitationForbidden("ConductorOne does not allow this for the gateway's account")
+        status = _parse_status(answer)
+        self._client.log_unexpected(
+            operation, answer, f"unmapped client error (grpc code {status.code!r})"
+        )
+        return ProviderRejected("ConductorOne rejected the request", provider=Provider.CONDUCTORONE)
+
+
+def _directory(target: InvitationTarget) -> str:
+    if not target.id:  # validation guarantees one; an empty segment would be redirected (§6.1)
+        raise InvitationNotFound("no ConductorOne directory given", field=("target", "id"))
+    return target.id
+
+
+def _parse_status(answer: UpstreamResponse) -> _Status:
+    """Read `{code, message}` from any body: JSON of another shape, HTML and empty give blanks."""
+    body = answer.json()
+    if not isinstance(body, dict):
+        return _Status()
+    try:
+        return _Status.model_validate(body)
+    except ValidationError:
+        return _Status()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

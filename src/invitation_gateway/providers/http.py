@@ -1,0 +1,246 @@
+"""The one path every upstream call takes.
+
+`UpstreamClient` wraps one pooled `httpx.AsyncClient` per connection (opened and closed by the app
+lifespan). It owns what is the same for every vendor: authentication (an `httpx.Auth`, so the
+ConductorOne OAuth flow can slot in), timeouts, never following redirects, a cap on how much of a
+body is read, and turning transport failures, 5xx, 429 and rejected credentials into domain
+errors. Adapters get back an `UpstreamResponse` only for answers they must interpret themselves
+(2xx and the explainable 4xx). Retries, metrics and tracing hook in here, in `send`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from .. import __version__
+from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
+from ..domain.invitations import Provider
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1 << 20  # an invitation answer is a few kB; more than 1 MiB is not one
+_LOG_EXCERPT = 300
+
+QueryParams = Mapping[str, str | int | Sequence[str]]
+
+
+class BearerAuth(httpx.Auth):
+    """A static `Authorization: Bearer` credential (Clerk secret keys, ConductorOne tokens)."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        yield request
+
+
+def path(*segments: str) -> str:
+    """Join path segments, percent-escaping each so an id can never add or remove a segment."""
+    return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """An upstream answer the adapter has to interpret: status, headers and a capped body."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    request_id: str | None
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON at all."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect: float = 3.0
+    read: float = 10.0
+    write: float = 10.0
+    pool: float = 5.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+class UpstreamClient:
+    """One upstream connection: a pooled client plus the rules every call follows."""
+
+    def __init__(
+        self,
+        *,
+        provider: Provider,
+        base_url: str,
+        auth: httpx.Auth,
+        request_id_header: str,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url
+        self._request_id_header = request_id_header
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            auth=auth,
+            transport=transport,
+            timeout=(timeouts or Timeouts()).to_httpx(),
+            # ConductorOne redirects ids like "" or "." to the collection (conductorone-notes.md
+            # §6.1): following that would act on the wrong resource, so a 3xx is an error.
+            follow_redirects=False,
+            headers={
+                "User-Agent": f"invitation-gateway/{__version__}",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        operation: str,
+        json_body: object | None = None,
+        params: QueryParams | None = None,
+    ) -> UpstreamResponse:
+        """Send one request; return 2xx and 4xx answers, raise domain errors for the rest."""
+        started = time.perf_counter()
+        try:
+            async with self._client.stream(
+                method, url_path, json=json_body, params=params
+            ) as response:
+                body = await _read_capped(response)
+        except httpx.TimeoutException as exc:
+            logger.warning(
+                "%s %s timed out after %.2fs (%s)",
+                self.provider.value,
+                operation,
+                time.perf_counter() - started,
+                type(exc).__name__,
+            )
+            raise ProviderTimeout(
+                f"{_name(self.provider)} did not answer in time", provider=self.provider
+            ) from exc
+        except httpx.TransportError as exc:
+            logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
+            raise ProviderUnavailable(
+                f"{_name(self.provider)} could not be reached", provider=self.provider
+            ) from exc
+
+        answer = UpstreamResponse(
+            status=response.status_code,
+            headers=response.headers,
+            body=body or b"",
+            request_id=response.headers.get(self._request_id_header),
+        )
+        if body is None:
+            self._log(logging.ERROR, operation, answer, "body exceeded the size cap")
+            raise self.unreadable()
+        return self._screen(operation, answer)
+
+    def _screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
+        status, provider = answer.status, self.provider
+        if 200 <= status < 300 or (400 <= status < 500 and status not in {401, 407, 429}):
+            if status >= 400:
+                self._log(logging.INFO, operation, answer, "client error")
+            return answer
+        if status == 429:
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+            self._log(logging.WARNING, operation, answer, "rate limited")
+            raise ProviderRateLimited(
+                f"{_name(provider)} is rate limiting the gateway; retry later",
+                provider=provider,
+                retry_after=retry_after,
+            )
+        if status in {401, 407}:
+            self._log(logging.ERROR, operation, answer, "the gateway's credentials were rejected")
+            raise ProviderUnavailable(
+                f"{_name(provider)} rejected the gateway's credentials", provider=provider
+            )
+        if 300 <= status < 400:
+            self._log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
+            raise self.unreadable()
+        self._log(logging.WARNING, operation, answer, "server error")
+        raise ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
+
+    def unreadable(self) -> ProviderUnavailable:
+        """The error for an answer that does not have the shape the vendor documents."""
+        return ProviderUnavailable(
+            f"{_name(self.provider)} gave an answer the gateway could not read",
+            provider=self.provider,
+        )
+
+    def log_unexpected(self, operation: str, answer: UpstreamResponse, why: str) -> None:
+        self._log(logging.ERROR, operation, answer, why)
+
+    def _log(self, level: int, operation: str, answer: UpstreamResponse, why: str) -> None:
+        # The body goes to the log (truncated), never to the caller.
+        excerpt = answer.body[:_LOG_EXCERPT].decode("utf-8", "replace")
+        logger.log(
+            level,
+            "%s %s -> HTTP %s: %s (request id %s) body: %r",
+            self.provider.value,
+            operation,
+            answer.status,
+            why,
+            answer.request_id or "-",
+            excerpt,
+        )
+
+
+async def _read_capped(response: httpx.Response) -> bytes | None:
+    """Read at most MAX_BODY_BYTES; None when the body is larger (it is then not read on)."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _name(provider: Provider) -> str:
+    return {Provider.CONDUCTORONE: "ConductorOne", Provider.CLERK: "Clerk"}[provider]

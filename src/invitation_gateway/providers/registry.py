@@ -1,0 +1,83 @@
+"""Which adapter serves a target: connections by provider and name, adapters by target kind.
+
+The environment configures the connection named `default` for each provider (DESIGN.md); a
+later config file adds more names. A target that omits its connection gets `default`, or the
+only connection of that provider when there is exactly one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..domain.errors import InvalidInvitationInput
+from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
+from .base import ConnectionInfo, InvitationPort
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    info: ConnectionInfo
+    ports: dict[TargetKind, InvitationPort]
+
+
+class Connections:
+    """The configured upstream connections and their adapters."""
+
+    def __init__(self, connections: Iterable[Connection]) -> None:
+        self._by_key: dict[tuple[Provider, str], Connection] = {}
+        for connection in connections:
+            key = (connection.info.provider, connection.info.name)
+            if key in self._by_key:
+                raise ValueError(f"duplicate connection {key}")
+            self._by_key[key] = connection
+
+    @property
+    def infos(self) -> list[ConnectionInfo]:
+        return [c.info for c in self._by_key.values()]
+
+    def resolve(
+        self, kind: TargetKind, target_id: str | None, connection: str | None
+    ) -> tuple[InvitationPort, InvitationTarget]:
+        """The adapter and the complete target (connection named, default id applied)."""
+        found = self._connection(kind.provider, connection)
+        port = found.ports.get(kind)
+        if port is None:
+            raise InvalidInvitationInput.at(
+                ("target", "kind"), f"connection {found.info.name!r} does not offer {kind.value}"
+            )
+        if target_id is None and kind.needs_target_id:
+            target_id = found.info.default_target_id
+        return port, InvitationTarget(kind=kind, id=target_id, connection=found.info.name)
+
+    def port_for(self, target: InvitationTarget) -> InvitationPort | None:
+        """The adapter for a target that came from a global id; None when it is not configured."""
+        try:
+            port, _ = self.resolve(target.kind, target.id, target.connection)
+        except InvalidInvitationInput:
+            return None
+        return port
+
+    def _connection(self, provider: Provider, name: str | None) -> Connection:
+        if name is not None:
+            found = self._by_key.get((provider, name))
+            if found is None:
+                raise InvalidInvitationInput.at(
+                    ("target", "connection"),
+                    f"no {provider.value} connection named {name!r} is configured",
+                )
+            return found
+        default = self._by_key.get((provider, DEFAULT_CONNECTION))
+        if default is not None:
+            return default
+        candidates = [c for (p, _), c in self._by_key.items() if p is provider]
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise InvalidInvitationInput.at(
+                ("target", "kind"), f"no {provider.value} connection is configured on this gateway"
+            )
+        raise InvalidInvitationInput.at(
+            ("target", "connection"),
+            f"several {provider.value} connections are configured: name one",
+        )

@@ -1,0 +1,91 @@
+"""The sandbox: the real gateway wired to in-process, stateful emulators of both vendors.
+
+Frontend developers use it with no vendor account; the test suite uses the same pieces. The
+gateway's upstream clients make real HTTP requests to `conductorone.sandbox` and
+`clerk.sandbox`, which a routing transport hands to the emulators' ASGI apps. The emulators are
+also mounted under `/emulators/…` so a person can look at their state or inject faults
+(`POST /emulators/clerk/__emulator__/faults`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from .app import create_app
+from .domain.invitations import InvitationRef, InvitationTarget, TargetKind
+from .emulators.clerk import ClerkEmulator
+from .emulators.conductorone import ConductorOneEmulator
+from .emulators.sandbox_seed import SandboxSeed, seed
+from .providers.routing import HostRoutingTransport
+from .schema import global_id
+from .settings import ClerkSettings, ConductorOneSettings, Settings
+from .web.examples import examples
+
+C1_URL = "http://conductorone.sandbox"
+CLERK_URL = "http://clerk.sandbox/v1"
+C1_TOKEN = "c1-sandbox-token"  # noqa: S105 - the emulators' fake credentials
+CLERK_SECRET_KEY = "sk_test_sandbox"  # noqa: S105 - idem
+
+
+@dataclass
+class Sandbox:
+    """The emulators, their seed, and a transport that reaches them."""
+
+    conductorone: ConductorOneEmulator
+    clerk: ClerkEmulator
+    seed: SandboxSeed
+
+    @classmethod
+    def create(cls, *, seeded: bool = True) -> Sandbox:
+        c1 = ConductorOneEmulator(token=C1_TOKEN)
+        clerk = ClerkEmulator(secret_key=CLERK_SECRET_KEY)
+        return cls(c1, clerk, seed(c1, clerk) if seeded else SandboxSeed.empty())
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return HostRoutingTransport(
+            {
+                "conductorone.sandbox": httpx.ASGITransport(app=self.conductorone.app),
+                "clerk.sandbox": httpx.ASGITransport(app=self.clerk.app),
+            }
+        )
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(
+            conductorone=ConductorOneSettings(
+                base_url=C1_URL,
+                token=SecretStr(C1_TOKEN),
+                default_directory=self.seed.directory_id or None,
+            ),
+            clerk=ClerkSettings(api_url=CLERK_URL, secret_key=SecretStr(CLERK_SECRET_KEY)),
+            **overrides,  # type: ignore[arg-type]
+        )
+
+
+def create_sandbox_app(sandbox: Sandbox | None = None) -> FastAPI:
+    """The gateway on the sandbox, with GraphiQL examples that use the seeded ids."""
+    sandbox = sandbox or Sandbox.create()
+    revocable = None
+    if sandbox.seed.organization_invitation_id:
+        revocable = global_id.encode(
+            InvitationRef(
+                InvitationTarget(TargetKind.CLERK_ORGANIZATION, sandbox.seed.organization_id),
+                sandbox.seed.organization_invitation_id,
+            )
+        )
+    app = create_app(
+        sandbox.settings(),
+        transport=sandbox.transport(),
+        examples=examples(
+            directory_id=sandbox.seed.directory_id,
+            organization_id=sandbox.seed.organization_id,
+            revocable_id=revocable,
+        ),
+    )
+    app.mount("/emulators/conductorone", sandbox.conductorone.app)
+    app.mount("/emulators/clerk", sandbox.clerk.app)
+    app.state.sandbox = sandbox
+    return app

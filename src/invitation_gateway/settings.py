@@ -1,0 +1,136 @@
+"""Configuration from the environment (pydantic-settings), with the names DESIGN.md fixes.
+
+`GATEWAY_<SECTION>__<FIELD>`, e.g. `GATEWAY_CLERK__SECRET_KEY`. Nothing reads the environment at
+import time: `Settings()` is built by the CLI (or a test) and handed to `create_app`.
+Secrets are `SecretStr`: they print as `**********` and never reach a log or an error message.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .providers.http import Timeouts
+
+
+class UpstreamTimeouts(BaseModel):
+    """Per-connection timeouts in seconds."""
+
+    connect_timeout: float = Field(default=3.0, gt=0, le=60)
+    read_timeout: float = Field(default=10.0, gt=0, le=120)
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(connect=self.connect_timeout, read=self.read_timeout)
+
+
+class ClerkSettings(UpstreamTimeouts):
+    """The Clerk connection named `default`."""
+
+    secret_key: SecretStr | None = None
+    api_url: str = "https://api.clerk.com/v1"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("sk_test_", "sk_live_")):
+            # Never echo the value: only say what shape it must have.
+            raise ValueError(
+                "GATEWAY_CLERK__SECRET_KEY must be a Clerk secret key (sk_test_… or sk_live_…)"
+            )
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        return _web_url(value, "GATEWAY_CLERK__API_URL")
+
+    @property
+    def configured(self) -> bool:
+        return self.secret_key is not None
+
+
+class ConductorOneSettings(UpstreamTimeouts):
+    """The ConductorOne connection named `default`."""
+
+    base_url: str | None = None
+    token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    default_directory: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_shape(cls, value: str | None) -> str | None:
+        return _web_url(value, "GATEWAY_CONDUCTORONE__BASE_URL") if value else None
+
+    @field_validator("token", "client_secret")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.client_id or self.client_secret:
+            raise ValueError(
+                "GATEWAY_CONDUCTORONE__CLIENT_ID/__CLIENT_SECRET (OAuth client credentials) are "
+                "not supported by this release yet; set GATEWAY_CONDUCTORONE__TOKEN instead"
+            )
+        if self.token is not None and self.base_url is None:
+            raise ValueError(
+                "GATEWAY_CONDUCTORONE__TOKEN is set but GATEWAY_CONDUCTORONE__BASE_URL is not: "
+                "set it to your tenant URL, e.g. https://acme.conductor.one"
+            )
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
+
+
+class GraphQLSettings(BaseModel):
+    """Limits that keep hostile queries cheap."""
+
+    max_depth: int = Field(default=12, ge=2, le=50)
+    max_tokens: int = Field(default=5_000, ge=100)
+    max_aliases: int = Field(default=30, ge=1)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; see the README for the variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    clerk: ClerkSettings = ClerkSettings()
+    conductorone: ConductorOneSettings = ConductorOneSettings()
+    graphql: GraphQLSettings = GraphQLSettings()
+
+    @property
+    def configured_upstreams(self) -> list[str]:
+        found = []
+        if self.conductorone.configured:
+            found.append("conductorone")
+        if self.clerk.configured:
+            found.append("clerk")
+        return found
+
+
+MISSING_UPSTREAM = (
+    "no upstream is configured. Set GATEWAY_CLERK__SECRET_KEY (a Clerk secret key) and/or "
+    "GATEWAY_CONDUCTORONE__BASE_URL plus GATEWAY_CONDUCTORONE__TOKEN; "
+    "or run `invitation-gateway sandbox` to try the gateway against built-in emulators."
+)
+
+
+def _web_url(value: str, variable: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{variable} must be an absolute http(s) URL")
+    return value.rstrip("/")

@@ -1,0 +1,1 @@
+"""Browser-facing pieces of the gateway: the offline GraphiQL playground and its assets."""

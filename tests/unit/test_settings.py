@@ -1,0 +1,47 @@
+"""Configuration from the environment, with DESIGN.md's variable names."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from invitation_gateway.settings import Settings
+
+
+def test_nested_variables_configure_both_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GATEWAY_CLERK__* and GATEWAY_CONDUCTORONE__* fill the default connections."""
+    monkeypatch.setenv("GATEWAY_CLERK__SECRET_KEY", "sk_test_abc")
+    monkeypatch.setenv("GATEWAY_CONDUCTORONE__BASE_URL", "https://acme.conductor.one/")
+    monkeypatch.setenv("GATEWAY_CONDUCTORONE__TOKEN", "tok")
+    monkeypatch.setenv("GATEWAY_CONDUCTORONE__DEFAULT_DIRECTORY", "dir1")
+    settings = Settings()
+    assert settings.clerk.api_url == "https://api.clerk.com/v1"
+    assert settings.conductorone.base_url == "https://acme.conductor.one"
+    assert settings.conductorone.default_directory == "dir1"
+    assert settings.configured_upstreams == ["conductorone", "clerk"]
+
+
+def test_secrets_never_show_in_repr_or_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets print masked, and a malformed secret key's error does not echo it."""
+    monkeypatch.setenv("GATEWAY_CLERK__SECRET_KEY", "sk_test_verysecret")
+    assert "verysecret" not in repr(Settings())
+    monkeypatch.setenv("GATEWAY_CLERK__SECRET_KEY", "pk_live_verysecret")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    messages = " ".join(e["msg"] for e in caught.value.errors(include_input=False))
+    assert "GATEWAY_CLERK__SECRET_KEY" in messages
+    assert "verysecret" not in messages
+
+
+def test_token_without_base_url_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ConductorOne token with no tenant URL names the missing variable."""
+    monkeypatch.setenv("GATEWAY_CONDUCTORONE__TOKEN", "tok")
+    with pytest.raises(ValidationError, match="GATEWAY_CONDUCTORONE__BASE_URL"):
+        Settings()
+
+
+def test_nothing_configured_means_no_upstreams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no credentials, no provider is offered."""
+    for name in ("GATEWAY_CLERK__SECRET_KEY", "GATEWAY_CONDUCTORONE__TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().configured_upstreams == []
