@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -10,13 +10,15 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
+from invitation_gateway.web.playground import ExampleOperation
 
 
 class GatewayClient:
     """Talks GraphQL over HTTP to the gateway app, as a frontend's client would."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, examples: Sequence[ExampleOperation] = ()) -> None:
         self.http = http
+        self.examples = examples  # what GraphiQL opens with on this app
 
     async def execute(
         self, document: str, variables: Mapping[str, Any] | None = None
@@ -40,4 +42,4 @@ async def gateway(sandbox: Sandbox) -> AsyncIterator[GatewayClient]:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-            yield GatewayClient(http)
+            yield GatewayClient(http, app.state.examples)

@@ -187,6 +187,7 @@ def create_app(
         return GatewayContext(service=request.app.state.service)
 
     app = FastAPI(title="invitation-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.examples = tuple(examples)
     app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
     router = _GatewayRouter(
         build_schema(settings.graphql),

@@ -5,27 +5,28 @@ from __future__ import annotations
 from .playground import ExampleOperation
 
 INVITATION_FIELDS = """
-    id
-    provider
-    providerInvitationId
-    target { kind id connection }
-    email
-    displayName
-    status
-    roles
-    url
-    createdAt
-    expiresAt"""
+      id
+      provider
+      providerInvitationId
+      target { kind id connection }
+      email
+      displayName
+      status
+      roles
+      url
+      createdAt
+      expiresAt"""
 
 USER_ERROR_FIELDS = """
-    __typename
-    code
-    message
-    field"""
+      __typename
+      code
+      message
+      field"""
 
-CREATE = f"""# Invite someone. Try a bad email, a second role, or the same email twice
-# to see userErrors; every field of the input is documented in the Docs pane.
-mutation CreateInvitation($input: CreateInvitationInput!) {{
+
+def _create(operation: str) -> str:
+    return f"""# Try a bad email, a second role or the same email twice to see userErrors.
+mutation {operation}($input: CreateInvitationInput!) {{
   createInvitation(input: $input) {{
     invitation {{{INVITATION_FIELDS}
     }}
@@ -35,8 +36,9 @@ mutation CreateInvitation($input: CreateInvitationInput!) {{
 }}
 """
 
-REVOKE = f"""# Revoke by global id alone (copy an id from a createInvitation result).
-# Revoking twice answers NOT_REVOCABLE.
+
+REVOKE = f"""# Revoke by global id alone (or paste an id from a createInvitation result).
+# Revoking twice answers NOT_REVOCABLE, with the invitation as it now stands.
 mutation RevokeInvitation($input: RevokeInvitationInput!) {{
   revokeInvitation(input: $input) {{
     invitation {{{INVITATION_FIELDS}
@@ -65,7 +67,7 @@ def examples(
     return [
         ExampleOperation(
             name="Invite into a Clerk organization",
-            query=CREATE,
+            query=_create("InviteToClerkOrganization"),
             variables={
                 "input": {
                     "target": {"kind": "CLERK_ORGANIZATION", "id": organization_id or "org_…"},
@@ -76,7 +78,7 @@ def examples(
         ),
         ExampleOperation(
             name="Invite into a ConductorOne directory",
-            query=CREATE,
+            query=_create("InviteToConductorOneDirectory"),
             variables={
                 "input": {
                     "target": {
@@ -91,7 +93,7 @@ def examples(
         ),
         ExampleOperation(
             name="Invite into a Clerk application",
-            query=CREATE,
+            query=_create("InviteToClerkApplication"),
             variables={
                 "input": {
                     "target": {"kind": "CLERK_APPLICATION"},
