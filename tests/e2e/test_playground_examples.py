@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from invitation_gateway.web.examples import examples
-
 from conftest import GatewayClient
+from invitation_gateway.web.examples import examples
 
 
 @pytest.mark.parametrize("index", range(len(examples())))
