@@ -6,10 +6,14 @@ adapter serves one target kind on one connection; `Connections` finds it for a t
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..domain.errors import InvitationError
 from ..domain.invitations import Invitation, InvitationRef, NewInvitation, Provider, TargetKind
+from ..domain.listing import InvitationPage, ListQuery
 
 
 class InvitationPort(Protocol):
@@ -28,6 +32,16 @@ class InvitationPort(Protocol):
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
         """The invitation, or None when the upstream has no such invitation."""
+        ...
+
+    async def list(self, query: ListQuery) -> InvitationPage:
+        """One page of the target's invitations, newest first, filtered as the query says."""
+        ...
+
+    async def create_many(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
+        """Create several invitations (same target); one result per item, in input order."""
         ...
 
 

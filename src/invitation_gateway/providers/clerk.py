@@ -3,16 +3,19 @@
 Two adapters over one Clerk connection (one pooled client, one secret key):
 `ClerkApplication` for `/v1/invitations` and `ClerkOrganization` for
 `/v1/organizations/{org}/invitations`. Their differences are the quirks DESIGN.md hides: no
-get-by-id for application invitations (we search with `query=`), and a 404
+get-by-id for application invitations (we search with `query=`), bare arrays from application
+bulk creates but `{data, total_count}` from organization ones, and a 404
 `organization_invitation_not_pending` for revoking an organization invitation that exists but
 is no longer pending.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import builtins
+from collections.abc import Sequence
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, RootModel
 
 from ..domain.errors import InvitationError, InvitationNotFound, InvitationNotRevocable
 from ..domain.invitations import (
@@ -22,56 +25,21 @@ from ..domain.invitations import (
     NewInvitation,
     TargetKind,
 )
-from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
-from .http import UpstreamClient, UpstreamResponse, path
-
-_ALL_STATUSES = ["pending", "accepted", "revoked", "expired"]
-_PAGE = TypeAdapter(dict[str, Any])
-
-
-def clerk_common_body(new: NewInvitation) -> dict[str, Any]:
-    """The optional fields both invitation kinds accept, only when the caller gave them."""
-    body: dict[str, Any] = {"email_address": new.email}
-    if new.public_metadata is not None:
-        body["public_metadata"] = dict(new.public_metadata)
-    if new.redirect_url is not None:
-        body["redirect_url"] = new.redirect_url
-    if new.expires_in_days is not None:
-        body["expires_in_days"] = new.expires_in_days
-    if new.notify is not None:
-        body["notify"] = new.notify
-    return body
+from ..domain.listing import InvitationPage, ListQuery
+from ._clerk_common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
+from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation
+from .http import path
 
 
-class _ClerkAdapter:
-    def __init__(self, client: UpstreamClient, *, connection: str) -> None:
-        self._client = client
-        self._connection = connection
-
-    def _read(
-        self, answer: UpstreamResponse, target: InvitationTarget, operation: str
-    ) -> Invitation:
-        try:
-            item = ClerkInvitationWire.model_validate(answer.json())
-        except ValidationError as exc:
-            self._client.log_unexpected(
-                operation, answer, f"unexpected body: {exc.error_count()} errors"
-            )
-            raise self._client.unreadable() from exc
-        return to_invitation(item, target)
-
-    def _error(self, answer: UpstreamResponse, operation: str) -> InvitationError:
-        code, meta = first_error(answer)
-        if not code:
-            self._client.log_unexpected(operation, answer, "error without a ClerkErrors body")
-        else:
-            self._client.log_unexpected(
-                operation, answer, f"clerk error {code} (trace {trace_id(answer) or '-'})"
-            )
-        return translate_error(code, meta, answer.status)
+class _BareList(RootModel[list[ClerkInvitationWire]]):
+    pass
 
 
-class ClerkApplication(_ClerkAdapter):
+class _Envelope(BaseModel):
+    data: list[ClerkInvitationWire]
+
+
+class ClerkApplication(ClerkAdapter):
     """The port for `CLERK_APPLICATION` targets."""
 
     kind = TargetKind.CLERK_APPLICATION
@@ -83,6 +51,24 @@ class ClerkApplication(_ClerkAdapter):
         if answer.status == 200:
             return self._read(answer, new.target, "create")
         raise self._error(answer, "create")
+
+    async def create_many(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
+        return await self._create_chunked(news, self._bulk, self.create)
+
+    async def _bulk(self, news: Sequence[NewInvitation]) -> builtins.list[Invitation]:
+        answer = await self._client.send(
+            "POST",
+            path("invitations", "bulk"),
+            operation="create_many",
+            json_body=[clerk_common_body(new) for new in news],
+        )
+        if answer.status != 200:
+            raise self._error(answer, "create_many")
+        # Application bulk answers a bare array (clerk-notes.md §2.2, §8.2).
+        items = self._parse(_BareList, answer, "create_many").root
+        return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
@@ -96,61 +82,89 @@ class ClerkApplication(_ClerkAdapter):
         raise error
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
-        # No GET-by-id exists for application invitations (clerk-notes.md §2.5): search by id.
-        # Without `status`, Clerk lists only non-revoked invitations (§2.3, legacy), so ask for all.
-        answer = await self._client.send(
-            "GET",
+        # No GET-by-id exists for application invitations (clerk-notes.md §2.5): search by id,
+        # over every status (without `status`, revoked ones are left out, §2.3).
+        page = await self._list_page(
             path("invitations"),
-            operation="get",
-            params={
+            ListQuery(target=ref.target, limit=10),
+            {
                 "paginated": "true",
                 "query": ref.provider_invitation_id,
-                "status": _ALL_STATUSES,
-                "limit": 10,
+                "status": list(ALL_STATUSES),
             },
+            exact=False,
         )
-        if answer.status != 200:
-            raise self._error(answer, "get")
-        try:
-            page = _PAGE.validate_python(answer.json())
-            items = [ClerkInvitationWire.model_validate(item) for item in page.get("data") or []]
-        except ValidationError as exc:
-            self._client.log_unexpected("get", answer, "unexpected list body")
-            raise self._client.unreadable() from exc
-        for item in items:
-            if item.id == ref.provider_invitation_id:
-                return to_invitation(item, ref.target)
-        return None
+        return next(
+            (i for i in page.items if i.provider_invitation_id == ref.provider_invitation_id), None
+        )
+
+    async def list(self, query: ListQuery) -> InvitationPage:
+        statuses, exact = status_params(query)
+        params: dict[str, str | int | list[str]] = {"paginated": "true", "status": statuses}
+        if query.email is not None:
+            # `query` matches email or id by substring: exact matching is done on our side.
+            params["query"] = query.email
+            exact = False
+        return await self._list_page(path("invitations"), query, params, exact)
 
 
-class ClerkOrganization(_ClerkAdapter):
+class ClerkOrganization(ClerkAdapter):
     """The port for `CLERK_ORGANIZATION` targets."""
 
     kind = TargetKind.CLERK_ORGANIZATION
 
     async def create(self, new: NewInvitation) -> Invitation:
-        organization = _organization(new.target)
-        body = clerk_common_body(new)
-        body["role"] = new.roles[0]  # validation guarantees exactly one role
         answer = await self._client.send(
             "POST",
-            path("organizations", organization, "invitations"),
+            path("organizations", _organization(new.target), "invitations"),
             operation="create",
-            json_body=body,
+            json_body=_org_body(new),
         )
         if answer.status == 200:
             return self._read(answer, new.target, "create")
-        try:
-            raise self._error(answer, "create")
-        except InvitationNotFound as exc:
-            raise InvitationNotFound("no such Clerk organization", field=("target", "id")) from exc
+        raise _about_target(self._error(answer, "create"))
+
+    async def create_many(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
+        # One bulk endpoint per organization: group, create, then put results back in order.
+        groups: dict[str | None, list[int]] = {}
+        for index, new in enumerate(news):
+            groups.setdefault(new.target.id, []).append(index)
+        results: list[Invitation | InvitationError | None] = [None] * len(news)
+        grouped = await asyncio.gather(
+            *(
+                self._create_chunked([news[i] for i in indexes], self._bulk, self.create)
+                for indexes in groups.values()
+            )
+        )
+        for indexes, outcomes in zip(groups.values(), grouped, strict=True):
+            for index, outcome in zip(indexes, outcomes, strict=True):
+                results[index] = outcome
+        return [r for r in results if r is not None]
+
+    async def _bulk(self, news: Sequence[NewInvitation]) -> builtins.list[Invitation]:
+        answer = await self._client.send(
+            "POST",
+            path("organizations", _organization(news[0].target), "invitations", "bulk"),
+            operation="create_many",
+            json_body=[_org_body(new) for new in news],
+        )
+        if answer.status != 200:
+            raise _about_target(self._error(answer, "create_many"))
+        # Organization bulk answers the paginated envelope, unlike application bulk (§3.2).
+        items = self._parse(_Envelope, answer, "create_many").data
+        return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
-        organization = _organization(ref.target)
         answer = await self._client.send(
             "POST",
             path(
-                "organizations", organization, "invitations", ref.provider_invitation_id, "revoke"
+                "organizations",
+                _organization(ref.target),
+                "invitations",
+                ref.provider_invitation_id,
+                "revoke",
             ),
             operation="revoke",
             # The body is optional; `requesting_user_id` stays unset so Clerk acts as the instance.
@@ -169,10 +183,14 @@ class ClerkOrganization(_ClerkAdapter):
         raise self._error(answer, "revoke")
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
-        organization = _organization(ref.target)
         answer = await self._client.send(
             "GET",
-            path("organizations", organization, "invitations", ref.provider_invitation_id),
+            path(
+                "organizations",
+                _organization(ref.target),
+                "invitations",
+                ref.provider_invitation_id,
+            ),
             operation="get",
         )
         if answer.status == 200:
@@ -180,6 +198,30 @@ class ClerkOrganization(_ClerkAdapter):
         if answer.status == 404:
             return None
         raise self._error(answer, "get")
+
+    async def list(self, query: ListQuery) -> InvitationPage:
+        statuses, exact = status_params(query)
+        params: dict[str, str | int | list[str]] = {"status": statuses}
+        if query.email is not None:
+            params["email_address"] = query.email
+        url = path("organizations", _organization(query.target), "invitations")
+        try:
+            return await self._list_page(url, query, params, exact)
+        except InvitationError as exc:
+            raise _about_target(exc) from exc
+
+
+def _org_body(new: NewInvitation) -> dict[str, object]:
+    body = clerk_common_body(new)
+    body["role"] = new.roles[0]  # validation guarantees exactly one role
+    return body
+
+
+def _about_target(error: InvitationError) -> InvitationError:
+    """A 404 while addressing an organization's collection means the organization is unknown."""
+    if isinstance(error, InvitationNotFound):
+        return InvitationNotFound("no such Clerk organization", field=("target", "id"))
+    return error
 
 
 def _organization(target: InvitationTarget) -> str:

@@ -8,13 +8,17 @@ only for the log.
 
 from __future__ import annotations
 
+import asyncio
+import builtins
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..domain.errors import (
+    InvalidInvitationInput,
     InvitationConflict,
     InvitationError,
     InvitationForbidden,
@@ -31,9 +35,15 @@ from ..domain.invitations import (
     Provider,
     TargetKind,
 )
+from ..domain.listing import InvitationPage, ListQuery
 from .http import UpstreamClient, UpstreamResponse, path
 
 _STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
+_MIN_PAGE, _MAX_PAGE = 10, 100
+_CONCURRENCY = 8  # creates in flight per createInvitations call
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -70,6 +80,13 @@ class _InvitationEnvelope(_Wire):
     """Create, Get and Revoke all answer `{"invitation": …}` (notes §2.3, SDK naming note)."""
 
     invitation: _LocalUserInvitation
+
+
+class _SearchResponse(_Wire):
+    """`LocalUserInvitationServiceSearchResponse`: `list` and `nextPageToken` may be absent."""
+
+    items: list[_LocalUserInvitation] | None = Field(default=None, alias="list")
+    next_page_token: str | None = None
 
 
 class _Status(_Wire):
@@ -195,17 +212,68 @@ class ConductorOneDirectory:
             return None
         raise self._rejected(answer, "get")
 
+    async def list(self, query: ListQuery) -> InvitationPage:
+        body: dict[str, object] = {
+            "directoryAppId": _directory(query.target),
+            # page_size is clamped to 10..100 upstream (conductorone-notes.md §4).
+            "pageSize": min(_MAX_PAGE, max(_MIN_PAGE, query.limit)),
+        }
+        known = [s for s in query.statuses if s is not InvitationStatus.UNKNOWN]
+        if len(query.statuses) == 1 and known:
+            # statusFilter takes one value; several statuses (or none) are filtered here.
+            body["statusFilter"] = _STATUS_PREFIX + known[0].value
+        if query.position is not None:
+            body["pageToken"] = query.position
+        answer = await self._client.send(
+            "POST",
+            path("api", "v1", "search", "local-directory-invitations"),
+            operation="list",
+            json_body=body,
+        )
+        if answer.status == 400 and query.position is not None:
+            # A page token the upstream no longer accepts (notes §4: bad tokens are 400).
+            raise InvalidInvitationInput.at(
+                ("after",), "has expired; start from the first page again"
+            )
+        if answer.status != 200:
+            raise self._rejected(answer, "list")
+        page = self._parse(_SearchResponse, answer, "list")
+        items = tuple(
+            invitation
+            for invitation in (to_invitation(item, query.target) for item in page.items or [])
+            if query.admits(invitation)
+        )
+        # An absent or empty nextPageToken marks the last page (proto3 omission, notes §4).
+        return InvitationPage(items, page.next_page_token or None, total_count=None)
+
+    async def create_many(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
+        # ConductorOne has no bulk endpoint: concurrent creates, at most _CONCURRENCY at once.
+        gate = asyncio.Semaphore(_CONCURRENCY)
+
+        async def one(new: NewInvitation) -> Invitation | InvitationError:
+            async with gate:
+                try:
+                    return await self.create(new)
+                except InvitationError as exc:
+                    return exc
+
+        return builtins.list(await asyncio.gather(*(one(new) for new in news)))
+
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
     ) -> Invitation:
+        return to_invitation(self._parse(_InvitationEnvelope, answer, operation).invitation, target)
+
+    def _parse(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
         try:
-            envelope = _InvitationEnvelope.model_validate(answer.json())
+            return model.model_validate(answer.json())
         except ValidationError as exc:
             self._client.log_unexpected(
                 operation, answer, f"unexpected body shape: {exc.error_count()} errors"
             )
             raise self._client.unreadable() from exc
-        return to_invitation(envelope.invitation, target)
 
     def _rejected(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         if answer.status == 403:

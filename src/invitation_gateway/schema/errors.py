@@ -182,3 +182,37 @@ def _should_mask(error: GraphQLError) -> bool:
             error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
         return False
     return True
+
+
+def query_error(exc: domain.InvitationError, *, prefix: Sequence[str] = ()) -> ExposedError:
+    """The top-level error for a query that failed (queries have no `userErrors`)."""
+    if isinstance(exc, domain.ProviderError) and not isinstance(exc, domain.ProviderRejected):
+        return top_level_error(exc)
+    extensions: dict[str, object] = {"code": error_code(exc)}
+    if isinstance(exc, domain.InvalidInvitationInput):
+        extensions["problems"] = [
+            {"field": [*prefix, *p.field], "message": p.message} for p in exc.problems
+        ]
+        message = "; ".join(f"{'.'.join(p.field)} {p.message}" for p in exc.problems)
+        return ExposedError(message, extensions=extensions)
+    if exc.field:
+        extensions["field"] = [*prefix, *exc.field]
+    return ExposedError(exc.message, extensions=extensions)
+
+
+def error_code(exc: domain.InvitationError) -> str:
+    """The stable code for any domain error: a `UserErrorCode` or a top-level code."""
+    match exc:
+        case domain.InvalidInvitationInput():
+            return UserErrorCode.INVALID_INPUT.value
+        case domain.InvitationNotFound():
+            return UserErrorCode.NOT_FOUND.value
+        case domain.InvitationConflict():
+            return UserErrorCode.ALREADY_EXISTS.value
+        case domain.InvitationNotRevocable():
+            return UserErrorCode.NOT_REVOCABLE.value
+        case domain.InvitationForbidden():
+            return UserErrorCode.FORBIDDEN.value
+        case domain.ProviderError():
+            return exc.code
+    return "INTERNAL"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from ..domain.errors import InvitationError
+from ..domain import invitations as domain
+from ..domain.errors import InvitationError, ProviderError, ProviderRejected
 from . import global_id
 from .context import GatewayContext
-from .errors import UserError, user_errors
+from .errors import UserError, top_level_error, user_errors
 from .inputs import CreateInvitationInput, RevokeInvitationInput
 from .types import Invitation
 
@@ -27,6 +28,48 @@ class RevokeInvitationPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input(description="Up to 100 invitations to create in one call.")
+class CreateInvitationsInput:
+    invitations: list[CreateInvitationInput]
+
+
+@strawberry.type(description="The outcome of one item of createInvitations.")
+class CreateInvitationResult:
+    index: int = strawberry.field(description="The item's position in the input.")
+    user_errors: list[UserError]
+    _failure: strawberry.Private[ProviderError | None] = None
+    _created: strawberry.Private[Invitation | None] = None
+
+    @strawberry.field(
+        description="The created invitation; null with a top-level error at this path when the upstream failed."
+    )
+    def invitation(self) -> Invitation | None:
+        if self._failure is not None:
+            raise top_level_error(self._failure)
+        return self._created
+
+
+@strawberry.type
+class CreateInvitationsPayload:
+    results: list[CreateInvitationResult] = strawberry.field(
+        description="One result per input item, in input order."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input as a whole."
+    )
+
+
+def _result(index: int, outcome: domain.Invitation | InvitationError) -> CreateInvitationResult:
+    if isinstance(outcome, domain.Invitation):
+        return CreateInvitationResult(
+            index=index, user_errors=[], _created=Invitation.from_domain(outcome)
+        )
+    if isinstance(outcome, ProviderError) and not isinstance(outcome, ProviderRejected):
+        return CreateInvitationResult(index=index, user_errors=[], _failure=outcome)
+    prefix = (*_INPUT, "invitations", str(index))
+    return CreateInvitationResult(index=index, user_errors=user_errors(outcome, prefix=prefix))
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create and send an invitation.")
@@ -40,6 +83,23 @@ class Mutation:
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)
             )
         return CreateInvitationPayload(invitation=Invitation.from_domain(created), user_errors=[])
+
+    @strawberry.mutation(
+        description="Create up to 100 invitations; each item succeeds or fails on its own."
+    )
+    async def create_invitations(
+        self, info: Info[GatewayContext, None], input: CreateInvitationsInput
+    ) -> CreateInvitationsPayload:
+        try:
+            outcomes = await info.context.service.create_many(
+                [i.to_domain() for i in input.invitations]
+            )
+        except InvitationError as exc:
+            return CreateInvitationsPayload(results=[], user_errors=user_errors(exc, prefix=_INPUT))
+        return CreateInvitationsPayload(
+            results=[_result(index, outcome) for index, outcome in enumerate(outcomes)],
+            user_errors=[],
+        )
 
     @strawberry.mutation(description="Revoke a pending invitation, by its global id alone.")
     async def revoke_invitation(

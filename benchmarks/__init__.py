@@ -1,0 +1,1 @@
+"""Benchmarks: run with `scripts/bench`; figures are recorded in the README."""

@@ -1,0 +1,122 @@
+"""The use cases: create (one or many), revoke and read invitations, routed to the right adapter.
+
+Input is validated and the target resolved before any upstream is called, so input that is
+already known to be wrong never costs an upstream request. The GraphQL layer calls this; it
+never sees an adapter directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..domain.errors import InvalidInvitationInput, InvitationError, InvitationNotFound, Problem
+from ..domain.invitations import (
+    Invitation,
+    InvitationRef,
+    InvitationStatus,
+    InvitationTarget,
+    NewInvitation,
+)
+from ..domain.validation import validate_new_invitation
+from ..providers.base import ConnectionInfo, InvitationPort
+from ..providers.registry import Connections
+from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
+
+MAX_BULK = 100
+
+__all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedPage"]
+
+
+class InvitationService:
+    """Routes each operation to the adapter serving its target."""
+
+    def __init__(self, connections: Connections) -> None:
+        self.connections = connections
+
+    @property
+    def connection_infos(self) -> list[ConnectionInfo]:
+        return self.connections.infos
+
+    async def create(self, draft: NewInvitation) -> Invitation:
+        port, new = self._prepare(draft)
+        return await port.create(new)
+
+    async def create_many(
+        self, drafts: Sequence[NewInvitation]
+    ) -> list[Invitation | InvitationError]:
+        """One result per draft, in input order; a failing item never hides the others.
+
+        Valid drafts are grouped by adapter so each upstream can batch them (Clerk bulk
+        endpoints, concurrent ConductorOne creates).
+        """
+        if not 1 <= len(drafts) <= MAX_BULK:
+            raise InvalidInvitationInput.at(
+                ("invitations",), f"must hold 1 to {MAX_BULK} invitations"
+            )
+        results: list[Invitation | InvitationError | None] = [None] * len(drafts)
+        groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
+        for index, draft in enumerate(drafts):
+            try:
+                port, new = self._prepare(draft)
+            except InvalidInvitationInput as exc:
+                results[index] = exc
+                continue
+            groups.setdefault(id(port), (port, []))[1].append((index, new))
+
+        async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
+            outcomes = await port.create_many([new for _, new in items])
+            for (index, _), outcome in zip(items, outcomes, strict=True):
+                results[index] = outcome
+
+        await asyncio.gather(*(run(port, items) for port, items in groups.values()))
+        return [r for r in results if r is not None]
+
+    async def revoke(self, ref: InvitationRef) -> Invitation:
+        return await self._port(ref).revoke(ref)
+
+    async def get(self, ref: InvitationRef) -> Invitation | None:
+        return await self._port(ref).get(ref)
+
+    async def list(
+        self,
+        targets: Sequence[InvitationTarget],
+        *,
+        statuses: frozenset[InvitationStatus] = frozenset(),
+        email: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> MergedPage:
+        return await merged_page(
+            self.connections, targets, statuses=statuses, email=email, first=first, after=after
+        )
+
+    def _prepare(self, draft: NewInvitation) -> tuple[InvitationPort, NewInvitation]:
+        """Resolve the target and validate, reporting every problem of both at once."""
+        problems: list[Problem] = []
+        target = draft.target
+        port: InvitationPort | None = None
+        try:
+            port, target = self.connections.resolve(target.kind, target.id, target.connection)
+        except InvalidInvitationInput as exc:
+            problems.extend(exc.problems)
+        try:
+            new = validate_new_invitation(replace(draft, target=target))
+        except InvalidInvitationInput as exc:
+            # When the target did not resolve, its own problems are already reported.
+            problems.extend(
+                p for p in exc.problems if port is not None or p.field[:1] != ("target",)
+            )
+        if problems:
+            raise InvalidInvitationInput(problems)
+        assert port is not None
+        return port, new
+
+    def _port(self, ref: InvitationRef) -> InvitationPort:
+        # A global id naming a connection or kind this gateway does not serve cannot name an
+        # invitation it can reach: that is "not found", whoever forged or outlived it.
+        port = self.connections.port_for(ref.target)
+        if port is None:
+            raise InvitationNotFound("no such invitation")
+        return port
