@@ -25,6 +25,7 @@ from .providers._clerk_wire import API_VERSION as CLERK_API_VERSION
 from .providers.base import ConnectionInfo
 from .providers.clerk import ClerkApplication, ClerkOrganization
 from .providers.conductorone import ConductorOneDirectory
+from .providers.conductorone_auth import ClientCredentialsAuth
 from .providers.http import BearerAuth, UpstreamClient, path
 from .providers.registry import Connection, Connections
 from .schema import build_schema
@@ -61,12 +62,23 @@ def _build_upstreams(
     upstreams: list[_Upstream] = []
     c1 = settings.conductorone
     if c1.configured:
-        assert c1.token is not None
         assert c1.base_url is not None
+        auth: httpx.Auth
+        if c1.client_id is not None and c1.client_secret is not None:
+            # OAuth client credentials (conductorone-notes.md §5): the token endpoint lives on
+            # the tenant host, and the token request goes through this same pooled client.
+            auth = ClientCredentialsAuth.for_base_url(
+                client_id=c1.client_id,
+                client_secret=c1.client_secret.get_secret_value(),
+                base_url=c1.base_url,
+            )
+        else:
+            assert c1.token is not None
+            auth = BearerAuth(c1.token)
         client = UpstreamClient(
             provider=Provider.CONDUCTORONE,
             base_url=c1.base_url,
-            auth=BearerAuth(c1.token),
+            auth=auth,
             request_id_header="request-id",
             transport=transport,
             timeouts=c1.timeouts(),

@@ -25,30 +25,45 @@ from .schema import global_id
 from .settings import ClerkSettings, ConductorOneSettings, Settings
 from .web.examples import examples
 
-C1_URL = "http://conductorone.sandbox"
+C1_HOST = "conductorone.sandbox"
+C1_URL = f"http://{C1_HOST}"
 CLERK_URL = "http://clerk.sandbox/v1"
 C1_TOKEN = "c1-sandbox-token"  # noqa: S105 - the emulators' fake credentials
+"""A static token the ConductorOne emulator also accepts, for callers that skip OAuth."""
 CLERK_SECRET_KEY = "sk_test_sandbox"  # noqa: S105 - idem
 
 
 @dataclass
 class Sandbox:
-    """The emulators, their seed, and a transport that reaches them."""
+    """The emulators, their seed, and a transport that reaches them.
+
+    The gateway reaches ConductorOne with OAuth client credentials minted by the emulator, so the
+    sandbox runs the real token flow (assertion, token request, caching, refresh on 401).
+    """
 
     conductorone: ConductorOneEmulator
     clerk: ClerkEmulator
     seed: SandboxSeed
+    c1_client_id: str
+    c1_client_secret: SecretStr
 
     @classmethod
     def create(cls, *, seeded: bool = True) -> Sandbox:
-        c1 = ConductorOneEmulator(token=C1_TOKEN)
+        c1 = ConductorOneEmulator(token=C1_TOKEN, host=C1_HOST)
         clerk = ClerkEmulator(secret_key=CLERK_SECRET_KEY)
-        return cls(c1, clerk, seed(c1, clerk) if seeded else SandboxSeed.empty())
+        client_id, client_secret = c1.create_client("sandbox")
+        return cls(
+            c1,
+            clerk,
+            seed(c1, clerk) if seeded else SandboxSeed.empty(),
+            client_id,
+            SecretStr(client_secret),
+        )
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return HostRoutingTransport(
             {
-                "conductorone.sandbox": httpx.ASGITransport(app=self.conductorone.app),
+                C1_HOST: httpx.ASGITransport(app=self.conductorone.app),
                 "clerk.sandbox": httpx.ASGITransport(app=self.clerk.app),
             }
         )
@@ -57,7 +72,8 @@ class Sandbox:
         return Settings(
             conductorone=ConductorOneSettings(
                 base_url=C1_URL,
-                token=SecretStr(C1_TOKEN),
+                client_id=self.c1_client_id,
+                client_secret=self.c1_client_secret,
                 default_directory=self.seed.directory_id or None,
             ),
             clerk=ClerkSettings(api_url=CLERK_URL, secret_key=SecretStr(CLERK_SECRET_KEY)),

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .providers.conductorone_credentials import parse_client_id, parse_client_secret
 from .providers.http import Timeouts
 
 
@@ -55,7 +56,7 @@ class ClerkSettings(UpstreamTimeouts):
 
 
 class ConductorOneSettings(UpstreamTimeouts):
-    """The ConductorOne connection named `default`."""
+    """The ConductorOne connection named `default`: a bearer token or OAuth client credentials."""
 
     base_url: str | None = None
     token: SecretStr | None = None
@@ -73,13 +74,44 @@ class ConductorOneSettings(UpstreamTimeouts):
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
 
+    @field_validator("client_id")
+    @classmethod
+    def _client_id_shape(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parse_client_id(value)  # the ValueError names the variable and the expected shape
+        return value
+
+    @field_validator("client_secret")
+    @classmethod
+    def _client_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at startup, so a malformed secret stops `serve` instead of the first request.
+        # parse_client_secret's errors name the variable and never contain the secret.
+        if value is not None:
+            parse_client_secret(value.get_secret_value())
+        return value
+
     @model_validator(mode="after")
     def _complete(self) -> Self:
-        if self.client_id or self.client_secret:
+        if self.client_id is not None and self.client_secret is None:
             raise ValueError(
-                "GATEWAY_CONDUCTORONE__CLIENT_ID/__CLIENT_SECRET (OAuth client credentials) are "
-                "not supported by this release yet; set GATEWAY_CONDUCTORONE__TOKEN instead"
+                "GATEWAY_CONDUCTORONE__CLIENT_ID is set but GATEWAY_CONDUCTORONE__CLIENT_SECRET "
+                "is not: set both (OAuth client credentials), or neither"
             )
+        if self.client_secret is not None and self.client_id is None:
+            raise ValueError(
+                "GATEWAY_CONDUCTORONE__CLIENT_SECRET is set but GATEWAY_CONDUCTORONE__CLIENT_ID "
+                "is not: set both (OAuth client credentials), or neither"
+            )
+        if self.token is not None and self.client_id is not None:
+            raise ValueError(
+                "GATEWAY_CONDUCTORONE__TOKEN and GATEWAY_CONDUCTORONE__CLIENT_ID/__CLIENT_SECRET "
+                "are both set: choose one way to authenticate to ConductorOne"
+            )
+        if self.client_id is not None and self.base_url is None:
+            # The client id names the tenant host, which serves both the API and the token
+            # endpoint (conductorone-notes.md §5.1).
+            self.base_url = f"https://{parse_client_id(self.client_id)}"
         if self.token is not None and self.base_url is None:
             raise ValueError(
                 "GATEWAY_CONDUCTORONE__TOKEN is set but GATEWAY_CONDUCTORONE__BASE_URL is not: "
@@ -89,7 +121,8 @@ class ConductorOneSettings(UpstreamTimeouts):
 
     @property
     def configured(self) -> bool:
-        return self.token is not None
+        # The validator above makes client_id and client_secret come together.
+        return self.token is not None or self.client_id is not None
 
 
 class GraphQLSettings(BaseModel):
@@ -105,7 +138,11 @@ class Settings(BaseSettings):
     """Everything the gateway can be told; see the README for the variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="GATEWAY_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,  # a rejected value may be a secret: never echo it
     )
 
     clerk: ClerkSettings = ClerkSettings()
@@ -124,7 +161,8 @@ class Settings(BaseSettings):
 
 MISSING_UPSTREAM = (
     "no upstream is configured. Set GATEWAY_CLERK__SECRET_KEY (a Clerk secret key) and/or "
-    "GATEWAY_CONDUCTORONE__BASE_URL plus GATEWAY_CONDUCTORONE__TOKEN; "
+    "GATEWAY_CONDUCTORONE__CLIENT_ID plus GATEWAY_CONDUCTORONE__CLIENT_SECRET (or "
+    "GATEWAY_CONDUCTORONE__BASE_URL plus GATEWAY_CONDUCTORONE__TOKEN); "
     "or run `invitation-gateway sandbox` to try the gateway against built-in emulators."
 )
 

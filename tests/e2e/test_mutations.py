@@ -16,7 +16,7 @@ from conftest import GatewayClient
 from documents import CONNECTIONS, CREATE, REVOKE
 from invitation_gateway.domain.invitations import TargetKind
 from invitation_gateway.emulators._common import RecordedRequest
-from invitation_gateway.sandbox import C1_TOKEN, CLERK_SECRET_KEY, Sandbox
+from invitation_gateway.sandbox import CLERK_SECRET_KEY, Sandbox
 from invitation_gateway.schema import global_id
 
 
@@ -47,10 +47,14 @@ async def test_conductorone_create_sends_the_vendor_request(
         purpose="Q4 audit",
     )
     assert payload["userErrors"] == []
-    sent = only_request(sandbox.conductorone.requests)
+    # The gateway's first ConductorOne call also fetched its OAuth token (one token request).
+    assert sandbox.conductorone.token_requests == 1
+    sent = only_request(sandbox.conductorone.api_requests)
     assert sent.method == "POST"
     assert sent.path == f"/api/v1/local-directory-configs/{directory}/invitations"
-    assert sent.headers["authorization"] == f"Bearer {C1_TOKEN}"
+    scheme, _, token = sent.headers["authorization"].partition(" ")
+    assert scheme == "Bearer"
+    assert token in sandbox.conductorone.oauth.issued  # a token the emulator issued
     assert sent.headers["content-type"] == "application/json"
     assert sent.json == {
         "email": "grace@example.com",
@@ -81,7 +85,7 @@ async def test_conductorone_target_without_id_uses_the_default_directory(
         gateway, target={"kind": "CONDUCTORONE_DIRECTORY"}, email="linus@example.com"
     )
     assert payload["userErrors"] == []
-    sent = only_request(sandbox.conductorone.requests)
+    sent = only_request(sandbox.conductorone.api_requests)
     assert sent.path == f"/api/v1/local-directory-configs/{sandbox.seed.directory_id}/invitations"
     assert sent.json == {"email": "linus@example.com", "displayName": "linus"}
 
@@ -263,7 +267,13 @@ async def test_upstream_5xx_is_a_top_level_unavailable_error(
 ) -> None:
     """An upstream 503 is a top-level UPSTREAM_UNAVAILABLE with the provider; no body leaks."""
     emulator = sandbox.conductorone if kind is TargetKind.CONDUCTORONE_DIRECTORY else sandbox.clerk
-    emulator.faults.add(status=503, body=b"<html>upstream secret stack trace</html>", times=1)
+    # On the invitations path: ConductorOne's first request is the OAuth token request.
+    emulator.faults.add(
+        status=503,
+        body=b"<html>upstream secret stack trace</html>",
+        path_contains="invitations",
+        times=1,
+    )
     body = await gateway.execute(
         CREATE, {"input": {"email": "x@example.com", **CASES[kind](sandbox)}}
     )

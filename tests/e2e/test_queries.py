@@ -67,7 +67,9 @@ def clear(sandbox: Sandbox) -> None:
 
 
 def upstream_calls(sandbox: Sandbox) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in [*sandbox.conductorone.requests, *sandbox.clerk.requests]]
+    return [
+        (r.method, r.path) for r in [*sandbox.conductorone.api_requests, *sandbox.clerk.requests]
+    ]
 
 
 @pytest.mark.parametrize("kind", list(TargetKind), ids=lambda k: k.value.lower())
@@ -289,7 +291,7 @@ async def test_filters_are_pushed_down_where_upstreams_support_them(
     org_request = next(r for r in sandbox.clerk.requests if "/organizations/" in r.path)
     assert org_request.query["status"] == ["pending"]
     assert org_request.query["email_address"] == [email.upper()]
-    [c1_request] = sandbox.conductorone.requests
+    [c1_request] = sandbox.conductorone.api_requests
     assert c1_request.json is not None
     assert c1_request.json["statusFilter"] == "LOCAL_INVITATION_STATUS_PENDING"
 

@@ -45,3 +45,11 @@ def test_nothing_configured_means_no_upstreams(monkeypatch: pytest.MonkeyPatch) 
     for name in ("GATEWAY_CLERK__SECRET_KEY", "GATEWAY_CONDUCTORONE__TOKEN"):
         monkeypatch.delenv(name, raising=False)
     assert Settings().configured_upstreams == []
+
+
+def test_validation_errors_never_carry_the_rejected_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even str() of the settings error (what a traceback would show) omits the input."""
+    monkeypatch.setenv("GATEWAY_CLERK__SECRET_KEY", "pk_live_verysecret")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "verysecret" not in str(caught.value)

@@ -22,7 +22,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, quote, unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 CONTROL_PREFIX = "/__emulator__"
@@ -67,14 +67,21 @@ Handler = Callable[[RecordedRequest, Mapping[str, str]], Any]
 
 @dataclass
 class Fault:
-    """Answer the next `times` matching requests with this status, body and headers."""
+    """Answer the next `times` matching requests with this status, body and headers.
 
-    status: int
+    `delay` waits before answering; with `status` None the real handler then answers (a slow
+    upstream that still does the work). `trickle` streams the body `TRICKLE_CHUNK` bytes every
+    `trickle` seconds (a body that arrives too slowly for any sane budget).
+    """
+
+    status: int | None
     body: bytes | None = None  # None: the vendor's own error body for `status`
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
     method: str | None = None
     path_contains: str | None = None
+    delay: float = 0.0
+    trickle: float | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -93,15 +100,21 @@ class FaultQueue:
     def add(
         self,
         *,
-        status: int,
+        status: int | None = None,
         body: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
         times: int = 1,
         method: str | None = None,
         path_contains: str | None = None,
+        delay: float = 0.0,
+        trickle: float | None = None,
     ) -> Fault:
-        if not 100 <= status <= 599:
+        if status is None and delay <= 0:
+            raise ValueError("a fault without a status must have a delay")
+        if status is not None and not 100 <= status <= 599:
             raise ValueError(f"status must be an HTTP status code, got {status}")
+        if delay < 0 or (trickle is not None and trickle <= 0):
+            raise ValueError("delay and trickle must be positive")
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
         fault = Fault(
@@ -111,6 +124,8 @@ class FaultQueue:
             times=times,
             method=method,
             path_contains=path_contains,
+            delay=delay,
+            trickle=trickle,
         )
         self._faults.append(fault)
         return fault
@@ -270,16 +285,25 @@ class Emulator(abc.ABC):
         if delay > 0:
             await asyncio.sleep(delay)
         fault = self.faults.take(recorded.method, recorded.path)
-        if fault is not None:
-            return self._fault_response(fault)
-        return self._handle(recorded)
+        if fault is None:
+            return self._handle(recorded)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is None:
+            return self._handle(recorded)
+        return self._fault_response(fault)
 
     def _fault_response(self, fault: Fault) -> Response:
+        assert fault.status is not None
         body = fault.body if fault.body is not None else self._default_fault_body(fault.status)
         headers = {**self._fault_headers(), **fault.headers}
         if not any(name.lower() == "content-type" for name in headers):
             is_json = parse_json(body) is not None
             headers["content-type"] = "application/json" if is_json else "text/plain; charset=utf-8"
+        if fault.trickle is not None:
+            return StreamingResponse(
+                _trickle(body, fault.trickle), status_code=fault.status, headers=headers
+            )
         return Response(body, status_code=fault.status, headers=headers)
 
     async def _control(self, request: Request, path: str) -> Response:
@@ -309,13 +333,27 @@ class Emulator(abc.ABC):
     def _fault_from_json(self, spec: Any) -> Fault:
         if not isinstance(spec, dict):
             raise ValueError("body must be a JSON object")
-        unknown = set(spec) - {"status", "headers", "body", "times", "method", "path_contains"}
+        unknown = set(spec) - {
+            "status",
+            "headers",
+            "body",
+            "times",
+            "method",
+            "path_contains",
+            "delay",
+            "trickle",
+        }
         if unknown:
             raise ValueError(f"unknown keys: {sorted(unknown)}")
         status, times = spec.get("status"), spec.get("times", 1)
+        delay, trickle = spec.get("delay", 0.0), spec.get("trickle")
         headers = spec.get("headers") or {}
-        if not isinstance(status, int) or not isinstance(times, int):
+        if not (status is None or isinstance(status, int)) or not isinstance(times, int):
             raise ValueError("status and times must be integers")
+        if not isinstance(delay, int | float) or not (
+            trickle is None or isinstance(trickle, int | float)
+        ):
+            raise ValueError("delay and trickle must be numbers of seconds")
         if not isinstance(headers, dict) or not all(
             isinstance(value, str) for value in headers.values()
         ):
@@ -330,7 +368,19 @@ class Emulator(abc.ABC):
             times=times,
             method=spec.get("method"),
             path_contains=spec.get("path_contains"),
+            delay=float(delay),
+            trickle=None if trickle is None else float(trickle),
         )
+
+
+TRICKLE_CHUNK = 16
+
+
+async def _trickle(body: bytes, interval: float) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), TRICKLE_CHUNK):
+        if start:
+            await asyncio.sleep(interval)
+        yield body[start : start + TRICKLE_CHUNK]
 
 
 def _fault_json(fault: Fault) -> dict[str, Any]:

@@ -13,6 +13,10 @@ Implemented (paths under the tenant base URL):
     GET  …/invitations/{id}                                               Get
     POST …/invitations/{id}/revoke                                        Revoke
     POST /api/v1/search/local-directory-invitations                       Search
+    POST /auth/v1/token                     OAuth client credentials (`_conductorone_token.py`)
+
+The API takes the static `tokens` (bearer-token mode) and the unexpired tokens the token endpoint
+issued to clients made by `create_client()` or `register_client()`.
 
 Expiry is computed on read: a PENDING invitation whose `expiresAt` has passed (per the injected
 clock) is reported as EXPIRED, while `emulator.invitations` keeps the stored PENDING. Whether C1
@@ -37,6 +41,12 @@ from invitation_gateway.emulators._common import (
     as_utc,
     is_valid_email,
     new_ksuid,
+)
+from invitation_gateway.emulators._conductorone_token import (
+    DEFAULT_HOST,
+    TOKEN_PATH,
+    ClientKey,
+    TokenEndpoint,
 )
 from invitation_gateway.emulators._conductorone_wire import (
     ALREADY_EXISTS,
@@ -104,10 +114,12 @@ class ConductorOneEmulator(Emulator):
         *,
         token: str = "c1-sandbox-token",  # noqa: S107 - the sandbox's well-known fake token
         clock: Clock | None = None,
+        host: str = DEFAULT_HOST,
     ) -> None:
         super().__init__(clock=clock)
         self._initial_token = token
         self.tokens: set[str] = {token}
+        self.oauth = TokenEndpoint(host=host, now=self.now)
         self.directories: dict[str, dict[str, Any]] = {}
         self.invitations: dict[str, dict[str, Any]] = {}
         self._page_tokens = PageTokens()
@@ -119,6 +131,7 @@ class ConductorOneEmulator(Emulator):
         self._router.add("GET", invitations + "/{id}", self._get_invitation)
         self._router.add("POST", invitations + "/{id}/revoke", self._revoke_invitation)
         self._router.add("POST", _SEARCH, self._search_invitations)
+        self._router.add("POST", TOKEN_PATH, self.oauth.handle)
 
     # --- seeding and state -------------------------------------------------------------------
 
@@ -174,6 +187,37 @@ class ConductorOneEmulator(Emulator):
                 invitation["createdUserId"] = new_ksuid(changed)
         return invitation
 
+    def create_client(self, name: str = "sandbox") -> tuple[str, str]:
+        """A new OAuth client `<name>@<host>/pcc`: returns (client_id, client_secret)."""
+        return self.oauth.create_client(name)
+
+    def register_client(self, client_id: str, key: ClientKey) -> None:
+        """Accept assertions from `client_id` signed with `key` (an Ed25519 key or its JWK)."""
+        self.oauth.register_client(client_id, key)
+
+    def expire_tokens(self) -> None:
+        """Make every token the token endpoint issued expire now."""
+        self.oauth.expire_all()
+
+    @property
+    def token_ttl_seconds(self) -> int:
+        """The `expires_in` of the tokens issued from now on (600 by default)."""
+        return self.oauth.ttl_seconds
+
+    @token_ttl_seconds.setter
+    def token_ttl_seconds(self, seconds: int) -> None:
+        self.oauth.ttl_seconds = seconds
+
+    @property
+    def api_requests(self) -> list[RecordedRequest]:
+        """The recorded requests without the token endpoint's: what tests count as API calls."""
+        return [r for r in self.requests if r.path != TOKEN_PATH]
+
+    @property
+    def token_requests(self) -> int:
+        """How many token requests were received (faulted ones too), from `requests`."""
+        return sum(1 for r in self.requests if (r.method, r.path) == ("POST", TOKEN_PATH))
+
     def status_of(self, invitation: Mapping[str, Any]) -> str:
         """The status C1 reports now: a PENDING invitation past `expiresAt` reads as EXPIRED."""
         status = str(invitation.get("status", UNSPECIFIED))
@@ -186,11 +230,16 @@ class ConductorOneEmulator(Emulator):
         super().reset()
         self.tokens.clear()  # in place: a token endpoint may hold this set
         self.tokens.add(self._initial_token)
+        self.oauth.reset()
         self.directories.clear()
         self.invitations.clear()
 
     def state(self) -> dict[str, Any]:
-        return {"directories": self.directories, "invitations": self.invitations}
+        return {
+            "directories": self.directories,
+            "invitations": self.invitations,
+            "clients": self.oauth.public_jwks(),
+        }
 
     # --- the Emulator hooks ------------------------------------------------------------------
 
@@ -234,7 +283,8 @@ class ConductorOneEmulator(Emulator):
 
     def _authenticate(self, request: RecordedRequest) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or token.strip() not in self.tokens:
+        token = token.strip()
+        if scheme.lower() != "bearer" or not (token in self.tokens or self.oauth.accepts(token)):
             raise RpcError(UNAUTHENTICATED, "unauthenticated")
 
     # --- handlers ----------------------------------------------------------------------------

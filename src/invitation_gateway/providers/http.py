@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from .. import __version__
 from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from ..domain.invitations import Provider
+from .conductorone_auth import TokenError
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,26 @@ class UpstreamClient:
             logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
             raise ProviderUnavailable(
                 f"{_name(self.provider)} could not be reached", provider=self.provider
+            ) from exc
+        except TokenError as exc:
+            # The OAuth token exchange inside the auth flow failed (ConductorOne client
+            # credentials). The message holds the token endpoint's status and an excerpt of its
+            # answer, never the client secret.
+            logger.error("%s %s: no access token: %s", self.provider.value, operation, exc)
+            if exc.status == 429:
+                raise ProviderRateLimited(
+                    f"{_name(self.provider)} is rate limiting the gateway; retry later",
+                    provider=self.provider,
+                    retry_after=exc.retry_after,
+                ) from exc
+            if exc.status is not None and 400 <= exc.status < 500:
+                raise ProviderUnavailable(
+                    f"{_name(self.provider)} rejected the gateway's client credentials",
+                    provider=self.provider,
+                ) from exc
+            raise ProviderUnavailable(
+                f"{_name(self.provider)} could not issue the gateway an access token",
+                provider=self.provider,
             ) from exc
 
         answer = UpstreamResponse(

@@ -1,0 +1,132 @@
+"""Fixtures for the idempotency tests: one `Backend` per store kind, on real services.
+
+A `Backend` is one shared place for idempotency records (a dict, a SQLite file, a Redis key
+prefix); `open()` gives a new store on it, as another replica would have. Store tests get a
+fake clock where the store takes one (memory, SQLite) and real time where it cannot (Redis
+expires keys itself); runner tests get real clocks everywhere, because the runner waits in real
+time.
+
+Redis is the real server (127.0.0.1:6379, or `TEST_REDIS_URL`), each test under its own key
+prefix, deleted afterwards. Without a reachable Redis the Redis cases are skipped with the
+reason, except under CI, where they fail: a green CI must have run them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis.asyncio import Redis
+
+from invitation_gateway.idempotency import (
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    RedisIdempotencyStore,
+    SqliteIdempotencyStore,
+)
+
+BACKENDS = ["memory", "sqlite", "redis"]
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Backend:
+    """One shared record space; every `open()` is another store instance (replica) on it."""
+
+    def __init__(self, kind: str, opener: Callable[[], IdempotencyStore], clock: FakeClock | None):
+        self.kind = kind
+        self._opener = opener
+        self._clock = clock
+        self._opened: list[IdempotencyStore] = []
+
+    def open(self) -> IdempotencyStore:
+        store = self._opener()
+        self._opened.append(store)
+        return store
+
+    async def advance(self, seconds: float) -> None:
+        """Let `seconds` pass for the stores' expiry: on the fake clock, or really (Redis)."""
+        if self._clock is None:
+            await asyncio.sleep(seconds)
+        else:
+            self._clock.now += seconds
+
+    async def aclose(self) -> None:
+        for store in self._opened:
+            await store.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis server's URL; skips (or under CI fails) when it is not reachable."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {url} ({exc})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so the Redis tests must run", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own on the test Redis, deleted afterwards."""
+    # Synchronous on purpose: the async `backend` fixture asks for it by name, lazily.
+    prefix = f"invitation-gateway-test:{uuid.uuid4().hex}:"
+    yield prefix
+    with redis.Redis.from_url(redis_url) as client:
+        for name in client.scan_iter(match=f"{prefix}*"):
+            client.delete(name)
+
+
+async def _backend(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, *, fake_clock: bool
+) -> AsyncIterator[Backend]:
+    clock = FakeClock() if fake_clock and kind != "redis" else None
+    opener: Callable[[], IdempotencyStore]
+    if kind == "memory":
+        memory = MemoryIdempotencyStore(clock=clock or time.monotonic)
+        opener = lambda: memory  # noqa: E731 - one process holds one memory store
+    elif kind == "sqlite":
+        path = tmp_path / "state" / "idempotency.sqlite3"
+        opener = lambda: SqliteIdempotencyStore(path, clock=clock or time.time)  # noqa: E731
+    else:
+        url: str = request.getfixturevalue("redis_url")
+        prefix: str = request.getfixturevalue("redis_prefix")
+        opener = lambda: RedisIdempotencyStore(Redis.from_url(url), prefix=prefix)  # noqa: E731
+    backend = Backend(kind, opener, clock)
+    try:
+        yield backend
+    finally:
+        await backend.aclose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """Each store kind, on a fake clock where the store takes one."""
+    async for value in _backend(request.param, request, tmp_path, fake_clock=True):
+        yield value
+
+
+@pytest.fixture(params=BACKENDS)
+async def live_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """Each store kind, on real clocks (for the runner, which waits in real time)."""
+    async for value in _backend(request.param, request, tmp_path, fake_clock=False):
+        yield value
