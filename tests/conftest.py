@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from asgi_lifespan import LifespanManager
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
@@ -43,3 +45,18 @@ async def gateway(sandbox: Sandbox) -> AsyncIterator[GatewayClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
             yield GatewayClient(http, app.state.examples)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis server's URL; skips (or under CI fails) when it is not reachable."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {url} ({exc})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so the Redis tests must run", pytrace=False)
+        pytest.skip(reason)
+    return url

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from .domain.invitations import DEFAULT_CONNECTION, Provider, TargetKind
+from .idempotency import IdempotentRunner, open_store
 from .providers._clerk_wire import API_VERSION as CLERK_API_VERSION
 from .providers.base import ConnectionInfo
 from .providers.clerk import ClerkApplication, ClerkOrganization
@@ -28,6 +29,7 @@ from .providers.conductorone import ConductorOneDirectory
 from .providers.conductorone_auth import ClientCredentialsAuth
 from .providers.http import BearerAuth, UpstreamClient, path
 from .providers.registry import Connection, Connections
+from .providers.reliability import RetryPolicy
 from .schema import build_schema
 from .schema.context import GatewayContext
 from .service import InvitationService
@@ -81,7 +83,7 @@ def _build_upstreams(
             auth=auth,
             request_id_header="request-id",
             transport=transport,
-            timeouts=c1.timeouts(),
+            reliability=c1.reliability(),
         )
         info = ConnectionInfo(
             name=DEFAULT_CONNECTION,
@@ -94,7 +96,7 @@ def _build_upstreams(
         upstreams.append(
             _Upstream(
                 client,
-                Connection(info, {port.kind: port}),
+                Connection(info, {port.kind: port}, client),
                 path("api", "v1", "local-directory-configs"),
                 {"page_size": "10"},
             )
@@ -109,7 +111,7 @@ def _build_upstreams(
             request_id_header="cf-ray",
             headers={"Clerk-API-Version": CLERK_API_VERSION},
             transport=transport,
-            timeouts=clerk.timeouts(),
+            reliability=clerk.reliability(),
         )
         info = ConnectionInfo(
             name=DEFAULT_CONNECTION,
@@ -122,7 +124,9 @@ def _build_upstreams(
         upstreams.append(
             _Upstream(
                 client,
-                Connection(info, {application.kind: application, organization.kind: organization}),
+                Connection(
+                    info, {application.kind: application, organization.kind: organization}, client
+                ),
                 path("invitations"),
                 {"limit": "1"},
             )
@@ -146,6 +150,7 @@ class _Readiness:
                     "connection": u.connection.info.name,
                     "provider": u.connection.info.provider.value,
                     "reachable": ok,
+                    "circuit": (await u.connection.circuit()).value,
                 }
                 for u, ok in zip(self._upstreams, results, strict=True)
             ]
@@ -156,7 +161,11 @@ class _Readiness:
     async def _probe(upstream: _Upstream) -> bool:
         try:
             await upstream.client.send(
-                "GET", upstream.probe_path, operation="probe", params=upstream.probe_params
+                "GET",
+                upstream.probe_path,
+                operation="probe",
+                retry=RetryPolicy.SAFE,
+                params=upstream.probe_params,
             )
         except Exception:
             return False
@@ -188,12 +197,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstreams = _build_upstreams(settings, transport)
-        app.state.service = InvitationService(Connections(u.connection for u in upstreams))
+        keys = settings.idempotency
+        store = open_store(
+            redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
+            sqlite_path=keys.sqlite_path,
+        )
+        runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
+        app.state.service = InvitationService(Connections(u.connection for u in upstreams), runner)
         app.state.readiness = _Readiness(upstreams)
         try:
             yield
         finally:
-            await asyncio.gather(*(u.client.aclose() for u in upstreams))
+            await asyncio.gather(*(u.client.aclose() for u in upstreams), store.aclose())
 
     async def context(request: Request) -> GatewayContext:
         return GatewayContext(service=request.app.state.service)

@@ -22,7 +22,7 @@ from .emulators.conductorone import ConductorOneEmulator
 from .emulators.sandbox_seed import SandboxSeed, seed
 from .providers.routing import HostRoutingTransport
 from .schema import global_id
-from .settings import ClerkSettings, ConductorOneSettings, Settings
+from .settings import ClerkSettings, ConductorOneSettings, IdempotencySettings, Settings
 from .web.examples import examples
 
 C1_HOST = "conductorone.sandbox"
@@ -69,6 +69,8 @@ class Sandbox:
         )
 
     def settings(self, **overrides: object) -> Settings:
+        # The emulators forget everything on restart, so by default their idempotency keys do too.
+        overrides.setdefault("idempotency", IdempotencySettings(sqlite_path=None))
         return Settings(
             conductorone=ConductorOneSettings(
                 base_url=C1_URL,

@@ -7,6 +7,7 @@ Secrets are `SecretStr`: they print as `**********` and never reach a log or an 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -14,20 +15,42 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .providers.conductorone_credentials import parse_client_id, parse_client_secret
-from .providers.http import Timeouts
+from .providers.reliability import Reliability
 
 
-class UpstreamTimeouts(BaseModel):
-    """Per-connection timeouts in seconds."""
+class UpstreamPolicy(BaseModel):
+    """One connection's budgets, retries and circuit breaker (README "Reliability"), in seconds."""
 
     connect_timeout: float = Field(default=3.0, gt=0, le=60)
     read_timeout: float = Field(default=10.0, gt=0, le=120)
+    total_timeout: float = Field(
+        default=15.0, gt=0, le=300, description="budget of a whole call, retries included"
+    )
+    retry_attempts: int = Field(default=3, ge=1, le=10)
+    retry_max_wait: float = Field(default=2.0, gt=0, le=60, description="backoff cap")
+    max_retry_after: float = Field(
+        default=5.0, ge=0, le=120, description="longest Retry-After honoured by waiting"
+    )
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
 
-    def timeouts(self) -> Timeouts:
-        return Timeouts(connect=self.connect_timeout, read=self.read_timeout)
+    def reliability(self) -> Reliability:
+        return Reliability(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            write_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            attempts=self.retry_attempts,
+            wait_initial=min(0.2, self.retry_max_wait),
+            wait_max=self.retry_max_wait,
+            wait_jitter=min(0.2, self.retry_max_wait),
+            max_retry_after=self.max_retry_after,
+            breaker_threshold=self.breaker_threshold,
+            breaker_cooldown=self.breaker_cooldown,
+        )
 
 
-class ClerkSettings(UpstreamTimeouts):
+class ClerkSettings(UpstreamPolicy):
     """The Clerk connection named `default`."""
 
     secret_key: SecretStr | None = None
@@ -55,7 +78,7 @@ class ClerkSettings(UpstreamTimeouts):
         return self.secret_key is not None
 
 
-class ConductorOneSettings(UpstreamTimeouts):
+class ConductorOneSettings(UpstreamPolicy):
     """The ConductorOne connection named `default`: a bearer token or OAuth client credentials."""
 
     base_url: str | None = None
@@ -134,6 +157,15 @@ class GraphQLSettings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
 
+class IdempotencySettings(BaseModel):
+    """Where idempotency keys live and for how long (README "Reliability")."""
+
+    ttl_seconds: float = Field(default=86_400.0, ge=1, le=30 * 86_400)
+    lease_seconds: float = Field(default=60.0, ge=1, le=3_600)
+    # The embedded default store; None keeps keys in memory (the sandbox). Ignored with Redis.
+    sqlite_path: Path | None = Path("var/idempotency.sqlite3")
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; see the README for the variables."""
 
@@ -148,6 +180,10 @@ class Settings(BaseSettings):
     clerk: ClerkSettings = ClerkSettings()
     conductorone: ConductorOneSettings = ConductorOneSettings()
     graphql: GraphQLSettings = GraphQLSettings()
+    idempotency: IdempotencySettings = IdempotencySettings()
+    # Shared state across replicas (idempotency keys today); GATEWAY_REDIS_URL, e.g.
+    # redis://localhost:6379/0. Unset: the embedded SQLite store.
+    redis_url: SecretStr | None = None
 
     @property
     def configured_upstreams(self) -> list[str]:

@@ -14,7 +14,6 @@ reason, except under CI, where they fail: a green CI must have run them.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -68,21 +67,6 @@ class Backend:
     async def aclose(self) -> None:
         for store in self._opened:
             await store.aclose()
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The test Redis server's URL; skips (or under CI fails) when it is not reachable."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis is not reachable at {url} ({exc})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the Redis tests must run", pytrace=False)
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ InvitationError
   + InvitationConflict         already exists (carries the existing invitation when known)
   + InvitationNotRevocable     accepted / revoked / expired (carries the invitation when known)
   + InvitationForbidden        the upstream refuses this caller/target (permissions, quota)
+  + OperationInProgress        an earlier request with the same idempotency key is still running
   + ProviderError              the upstream failed; carries the provider
     - ProviderRejected         an upstream 4xx we can explain to the caller
     - ProviderUnavailable      transport errors, 5xx, bad credentials, answers we cannot read
@@ -85,6 +86,10 @@ class InvitationNotRevocable(InvitationError):
 
 class InvitationForbidden(InvitationError):
     """The upstream refuses the operation for this target (permissions, quota, feature off)."""
+
+
+class OperationInProgress(InvitationError):
+    """A request with the same idempotency key is still running: retry later with the same key."""
 
 
 class ProviderError(InvitationError):

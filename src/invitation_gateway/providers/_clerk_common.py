@@ -28,6 +28,7 @@ from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget,
 from ..domain.listing import InvitationPage, ListQuery
 from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
 from .http import QueryParams, UpstreamClient, UpstreamResponse
+from .reliability import RetryPolicy
 
 ALL_STATUSES = ("pending", "accepted", "revoked", "expired")
 BULK_SIZE = 10  # `maxItems: 10` on both bulk endpoints
@@ -113,7 +114,9 @@ class ClerkAdapter:
             "limit": limit,
             "offset": start,
         }
-        answer = await self._client.send("GET", url_path, operation="list", params=all_params)
+        answer = await self._client.send(
+            "GET", url_path, operation="list", retry=RetryPolicy.SAFE, params=all_params
+        )
         if answer.status != 200:
             raise self._error(answer, "list")
         page = self._parse(_Page, answer, "list")

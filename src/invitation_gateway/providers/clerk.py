@@ -29,6 +29,7 @@ from ..domain.listing import InvitationPage, ListQuery
 from ._clerk_common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
 from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation
 from .http import path
+from .reliability import RetryPolicy
 
 
 class _BareList(RootModel[list[ClerkInvitationWire]]):
@@ -46,7 +47,11 @@ class ClerkApplication(ClerkAdapter):
 
     async def create(self, new: NewInvitation) -> Invitation:
         answer = await self._client.send(
-            "POST", path("invitations"), operation="create", json_body=clerk_common_body(new)
+            "POST",
+            path("invitations"),
+            operation="create",
+            retry=RetryPolicy.CREATE,
+            json_body=clerk_common_body(new),
         )
         if answer.status == 200:
             return self._read(answer, new.target, "create")
@@ -62,6 +67,7 @@ class ClerkApplication(ClerkAdapter):
             "POST",
             path("invitations", "bulk"),
             operation="create_many",
+            retry=RetryPolicy.CREATE,
             json_body=[clerk_common_body(new) for new in news],
         )
         if answer.status != 200:
@@ -72,7 +78,10 @@ class ClerkApplication(ClerkAdapter):
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
-            "POST", path("invitations", ref.provider_invitation_id, "revoke"), operation="revoke"
+            "POST",
+            path("invitations", ref.provider_invitation_id, "revoke"),
+            operation="revoke",
+            retry=RetryPolicy.SAFE,
         )
         if answer.status == 200:
             return self._read(answer, ref.target, "revoke")
@@ -118,6 +127,7 @@ class ClerkOrganization(ClerkAdapter):
             "POST",
             path("organizations", _organization(new.target), "invitations"),
             operation="create",
+            retry=RetryPolicy.CREATE,
             json_body=_org_body(new),
         )
         if answer.status == 200:
@@ -148,6 +158,7 @@ class ClerkOrganization(ClerkAdapter):
             "POST",
             path("organizations", _organization(news[0].target), "invitations", "bulk"),
             operation="create_many",
+            retry=RetryPolicy.CREATE,
             json_body=[_org_body(new) for new in news],
         )
         if answer.status != 200:
@@ -167,6 +178,7 @@ class ClerkOrganization(ClerkAdapter):
                 "revoke",
             ),
             operation="revoke",
+            retry=RetryPolicy.SAFE,
             # The body is optional; `requesting_user_id` stays unset so Clerk acts as the instance.
             json_body={},
         )
@@ -192,6 +204,7 @@ class ClerkOrganization(ClerkAdapter):
                 ref.provider_invitation_id,
             ),
             operation="get",
+            retry=RetryPolicy.SAFE,
         )
         if answer.status == 200:
             return self._read(answer, ref.target, "get")

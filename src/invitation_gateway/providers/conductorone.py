@@ -37,6 +37,7 @@ from ..domain.invitations import (
 )
 from ..domain.listing import InvitationPage, ListQuery
 from .http import UpstreamClient, UpstreamResponse, path
+from .reliability import RetryPolicy
 
 _STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
 _MIN_PAGE, _MAX_PAGE = 10, 100
@@ -148,6 +149,7 @@ class ConductorOneDirectory:
             "POST",
             path("api", "v1", "local-directory-configs", directory, "invitations"),
             operation="create",
+            retry=RetryPolicy.CREATE,
             json_body=to_create_request(new),
         )
         if answer.status == 200:
@@ -177,6 +179,7 @@ class ConductorOneDirectory:
                 "revoke",
             ),
             operation="revoke",
+            retry=RetryPolicy.SAFE,
             # The Revoke request message has no properties: the body is `{}` (notes §2).
             json_body={},
         )
@@ -205,6 +208,7 @@ class ConductorOneDirectory:
                 ref.provider_invitation_id,
             ),
             operation="get",
+            retry=RetryPolicy.SAFE,
         )
         if answer.status == 200:
             return self._read(answer, ref.target, "get")
@@ -228,6 +232,7 @@ class ConductorOneDirectory:
             "POST",
             path("api", "v1", "search", "local-directory-invitations"),
             operation="list",
+            retry=RetryPolicy.SAFE,
             json_body=body,
         )
         if answer.status == 400 and query.position is not None:

@@ -1,15 +1,17 @@
 """The one path every upstream call takes.
 
 `UpstreamClient` wraps one pooled `httpx.AsyncClient` per connection (opened and closed by the app
-lifespan). It owns what is the same for every vendor: authentication (an `httpx.Auth`, so the
-ConductorOne OAuth flow can slot in), timeouts, never following redirects, a cap on how much of a
-body is read, and turning transport failures, 5xx, 429 and rejected credentials into domain
-errors. Adapters get back an `UpstreamResponse` only for answers they must interpret themselves
-(2xx and the explainable 4xx). Retries, metrics and tracing hook in here, in `send`.
+lifespan). It owns what is the same for every vendor: authentication (an `httpx.Auth`: a static
+bearer or the ConductorOne OAuth flow), timeouts and the call's total budget, safe retries and
+the circuit breaker (`reliability.py`), never following redirects, a cap on how much of a body
+is read, and turning transport failures, 5xx, 429 and rejected credentials into domain errors.
+Adapters get back an `UpstreamResponse` only for answers they must interpret themselves (2xx and
+the explainable 4xx). Metrics and tracing hook in here too, in `send`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -20,12 +22,23 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import stamina
 from pydantic import SecretStr
 
 from .. import __version__
 from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from ..domain.invitations import Provider
 from .conductorone_auth import TokenError
+from .reliability import (
+    AttemptFailed,
+    CircuitBreaker,
+    CircuitOpen,
+    Outage,
+    Reliability,
+    RetryPolicy,
+    never_reached,
+    retry_decision,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +83,6 @@ class UpstreamResponse:
             return None
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    connect: float = 3.0
-    read: float = 10.0
-    write: float = 10.0
-    pool: float = 5.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-
 class UpstreamClient:
     """One upstream connection: a pooled client plus the rules every call follows."""
 
@@ -93,16 +95,19 @@ class UpstreamClient:
         request_id_header: str,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeouts: Timeouts | None = None,
+        reliability: Reliability | None = None,
+        name: str = "default",
     ) -> None:
         self.provider = provider
         self.base_url = base_url
+        self.reliability = reliability or Reliability()
+        self.breaker = CircuitBreaker(f"{provider.value}/{name}", self.reliability)
         self._request_id_header = request_id_header
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
             transport=transport,
-            timeout=(timeouts or Timeouts()).to_httpx(),
+            timeout=self.reliability.httpx_timeout(),
             # ConductorOne redirects ids like "" or "." to the collection (conductorone-notes.md
             # §6.1): following that would act on the wrong resource, so a 3xx is an error.
             follow_redirects=False,
@@ -123,10 +128,69 @@ class UpstreamClient:
         url_path: str,
         *,
         operation: str,
+        retry: RetryPolicy,
         json_body: object | None = None,
         params: QueryParams | None = None,
     ) -> UpstreamResponse:
-        """Send one request; return 2xx and 4xx answers, raise domain errors for the rest."""
+        """Send a request with the connection's retries, budget and breaker.
+
+        Returns 2xx and explainable 4xx answers; raises domain errors for everything else.
+        """
+        settings = self.reliability
+        started = time.monotonic()
+        deadline = started + settings.total_timeout
+        try:
+            async with asyncio.timeout(settings.total_timeout):
+                async for attempt in stamina.retry_context(
+                    on=retry_decision(retry, settings, deadline),
+                    attempts=settings.attempts,
+                    timeout=settings.total_timeout,
+                    wait_initial=settings.wait_initial,
+                    wait_max=settings.wait_max,
+                    wait_jitter=settings.wait_jitter,
+                ):
+                    with attempt:
+                        return await self._guarded(method, url_path, operation, json_body, params)
+        except AttemptFailed as failed:
+            raise failed.error from failed
+        except TimeoutError as exc:
+            logger.warning(
+                "%s %s exceeded its %.1fs budget",
+                self.provider.value,
+                operation,
+                settings.total_timeout,
+            )
+            raise ProviderTimeout(
+                f"{_name(self.provider)} did not answer in time", provider=self.provider
+            ) from exc
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _guarded(
+        self,
+        method: str,
+        url_path: str,
+        operation: str,
+        json_body: object | None,
+        params: QueryParams | None,
+    ) -> UpstreamResponse:
+        """One attempt through the circuit breaker."""
+        try:
+            async with await self.breaker.guard():
+                return await self._attempt(method, url_path, operation, json_body, params)
+        except CircuitOpen as exc:
+            raise ProviderUnavailable(
+                f"{_name(self.provider)} is unavailable (failing fast after repeated errors)",
+                provider=self.provider,
+            ) from exc
+
+    async def _attempt(
+        self,
+        method: str,
+        url_path: str,
+        operation: str,
+        json_body: object | None,
+        params: QueryParams | None,
+    ) -> UpstreamResponse:
         started = time.perf_counter()
         try:
             async with self._client.stream(
@@ -141,14 +205,16 @@ class UpstreamClient:
                 time.perf_counter() - started,
                 type(exc).__name__,
             )
-            raise ProviderTimeout(
+            timeout = ProviderTimeout(
                 f"{_name(self.provider)} did not answer in time", provider=self.provider
-            ) from exc
+            )
+            raise Outage(timeout, reached=not never_reached(exc)) from exc
         except httpx.TransportError as exc:
             logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
-            raise ProviderUnavailable(
+            unavailable = ProviderUnavailable(
                 f"{_name(self.provider)} could not be reached", provider=self.provider
-            ) from exc
+            )
+            raise Outage(unavailable, reached=not never_reached(exc)) from exc
         except TokenError as exc:
             # The OAuth token exchange inside the auth flow failed (ConductorOne client
             # credentials). The message holds the token endpoint's status and an excerpt of its
@@ -190,11 +256,13 @@ class UpstreamClient:
         if status == 429:
             retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             self._log(logging.WARNING, operation, answer, "rate limited")
-            raise ProviderRateLimited(
+            limited = ProviderRateLimited(
                 f"{_name(provider)} is rate limiting the gateway; retry later",
                 provider=provider,
                 retry_after=retry_after,
             )
+            # A 429 means the upstream refused the request before doing anything.
+            raise AttemptFailed(limited, reached=False)
         if status in {401, 407}:
             self._log(logging.ERROR, operation, answer, "the gateway's credentials were rejected")
             raise ProviderUnavailable(
@@ -204,7 +272,8 @@ class UpstreamClient:
             self._log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
             raise self.unreadable()
         self._log(logging.WARNING, operation, answer, "server error")
-        raise ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
+        unavailable = ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
+        raise Outage(unavailable, reached=True)
 
     def unreadable(self) -> ProviderUnavailable:
         """The error for an answer that does not have the shape the vendor documents."""

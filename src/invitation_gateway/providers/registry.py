@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from ..domain.errors import InvalidInvitationInput
 from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
 from .base import ConnectionInfo, InvitationPort
+from .http import UpstreamClient
+from .reliability import CircuitState
 
 
 @dataclass(frozen=True, slots=True)
 class Connection:
     info: ConnectionInfo
     ports: dict[TargetKind, InvitationPort]
+    client: UpstreamClient | None = None  # None for connections not backed by HTTP (tests)
+
+    async def circuit(self) -> CircuitState:
+        return await self.client.breaker.state() if self.client else CircuitState.CLOSED
 
 
 class Connections:
@@ -35,6 +41,10 @@ class Connections:
     @property
     def infos(self) -> list[ConnectionInfo]:
         return [c.info for c in self._by_key.values()]
+
+    @property
+    def all(self) -> list[Connection]:
+        return list(self._by_key.values())
 
     def resolve(
         self, kind: TargetKind, target_id: str | None, connection: str | None

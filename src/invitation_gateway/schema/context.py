@@ -14,13 +14,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from ..domain.invitations import Invitation, InvitationRef
-from ..service import InvitationService
+from ..service import ANONYMOUS, InvitationService
 
 
 class GatewayContext(BaseContext):
-    def __init__(self, service: InvitationService) -> None:
+    def __init__(self, service: InvitationService, caller: str = ANONYMOUS) -> None:
         super().__init__()
         self.service = service
+        # Who is asking: scopes idempotency keys now, and authorization when it lands.
+        self.caller = caller
         self.invitations: DataLoader[InvitationRef, Invitation | None] = DataLoader(
             load_fn=self._load_invitations
         )

@@ -148,6 +148,8 @@ def user_errors(exc: domain.InvitationError, *, prefix: Sequence[str]) -> list[U
             ]
         case domain.ProviderError():
             raise top_level_error(exc) from exc
+        case domain.OperationInProgress():
+            raise ExposedError(exc.message, extensions={"code": "IN_PROGRESS"}) from exc
     raise exc  # an InvitationError subclass nobody mapped: a bug, masked as INTERNAL
 
 
@@ -215,4 +217,6 @@ def error_code(exc: domain.InvitationError) -> str:
             return UserErrorCode.FORBIDDEN.value
         case domain.ProviderError():
             return exc.code
+        case domain.OperationInProgress():
+            return "IN_PROGRESS"
     return "INTERNAL"

@@ -77,7 +77,9 @@ class Mutation:
         self, info: Info[GatewayContext, None], input: CreateInvitationInput
     ) -> CreateInvitationPayload:
         try:
-            created = await info.context.service.create(input.to_domain())
+            created = await info.context.service.create(
+                input.to_domain(), caller=info.context.caller
+            )
         except InvitationError as exc:
             return CreateInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)

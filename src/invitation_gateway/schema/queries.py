@@ -33,8 +33,9 @@ class Query:
     @strawberry.field(
         description="The configured upstream connections and the target kinds each offers."
     )
-    def connections(self, info: Info[GatewayContext, None]) -> list[GatewayConnection]:
-        return [GatewayConnection.from_domain(c) for c in info.context.service.connection_infos]
+    async def connections(self, info: Info[GatewayContext, None]) -> list[GatewayConnection]:
+        health = await info.context.service.connection_health()
+        return [GatewayConnection.from_domain(c, circuit) for c, circuit in health]
 
     @strawberry.field(
         description="Any object by its global id (today: invitations). Null when unknown."

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import strawberry
 
 from ..domain import invitations as domain
+from ..providers import reliability
 from ..providers.base import ConnectionInfo
 from . import global_id
 
@@ -102,6 +103,14 @@ class Invitation(Node):
         )
 
 
+CircuitState: TypeAlias = reliability.CircuitState
+strawberry.enum(
+    reliability.CircuitState,
+    name="CircuitState",
+    description="CLOSED: calls flow. OPEN: failing fast after repeated upstream errors. HALF_OPEN: the next call probes.",
+)
+
+
 @strawberry.type(description="A configured upstream connection and the target kinds it offers.")
 class GatewayConnection:
     name: str
@@ -110,12 +119,16 @@ class GatewayConnection:
     default_target_id: strawberry.ID | None = strawberry.field(
         description="The directory used when a ConductorOne target omits its id."
     )
+    circuit: CircuitState = strawberry.field(description="The connection's circuit breaker.")
 
     @classmethod
-    def from_domain(cls, info: ConnectionInfo) -> GatewayConnection:
+    def from_domain(
+        cls, info: ConnectionInfo, circuit: reliability.CircuitState
+    ) -> GatewayConnection:
         return cls(
             name=info.name,
             provider=info.provider,
+            circuit=circuit,
             target_kinds=list(info.kinds),
             default_target_id=strawberry.ID(info.default_target_id)
             if info.default_target_id

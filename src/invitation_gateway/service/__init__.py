@@ -11,7 +11,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..domain.errors import InvalidInvitationInput, InvitationError, InvitationNotFound, Problem
+from ..domain.errors import (
+    InvalidInvitationInput,
+    InvitationError,
+    InvitationNotFound,
+    OperationInProgress,
+    Problem,
+)
 from ..domain.invitations import (
     Invitation,
     InvitationRef,
@@ -20,11 +26,21 @@ from ..domain.invitations import (
     NewInvitation,
 )
 from ..domain.validation import validate_new_invitation
+from ..idempotency import (
+    IdempotencyKeyBusy,
+    IdempotentRunner,
+    decode,
+    encode_invitation,
+    fingerprint,
+    replayable_error,
+)
 from ..providers.base import ConnectionInfo, InvitationPort
 from ..providers.registry import Connections
+from ..providers.reliability import CircuitState
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
+ANONYMOUS = "anonymous"  # the caller until authentication lands
 
 __all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedPage"]
 
@@ -32,24 +48,50 @@ __all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedP
 class InvitationService:
     """Routes each operation to the adapter serving its target."""
 
-    def __init__(self, connections: Connections) -> None:
+    def __init__(
+        self, connections: Connections, idempotency: IdempotentRunner | None = None
+    ) -> None:
         self.connections = connections
+        self._idempotency = idempotency
 
     @property
     def connection_infos(self) -> list[ConnectionInfo]:
         return self.connections.infos
 
-    async def create(self, draft: NewInvitation) -> Invitation:
+    async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
+        """Each connection with the state of its circuit breaker."""
+        return [(c.info, await c.circuit()) for c in self.connections.all]
+
+    async def create(self, draft: NewInvitation, *, caller: str = ANONYMOUS) -> Invitation:
+        """Create one invitation; with an idempotency key, at most once per key and caller."""
         port, new = self._prepare(draft)
-        return await port.create(new)
+        if new.idempotency_key is None or self._idempotency is None:
+            return await port.create(new)
+
+        async def work() -> bytes:
+            return encode_invitation(await port.create(new))
+
+        # Keys are scoped per caller and connection: two callers (or two Clerk instances) can
+        # never replay each other's results.
+        scope = f"{caller}|{new.target.provider.value}|{new.target.connection}"
+        try:
+            payload = await self._idempotency.run(
+                scope, new.idempotency_key, _fingerprint(new), work, replayable=replayable_error
+            )
+        except IdempotencyKeyBusy as exc:
+            raise OperationInProgress(
+                "an earlier request with this idempotency key is still in progress; retry later"
+            ) from exc
+        return decode(payload)
 
     async def create_many(
-        self, drafts: Sequence[NewInvitation]
+        self, drafts: Sequence[NewInvitation], *, caller: str = ANONYMOUS
     ) -> list[Invitation | InvitationError]:
         """One result per draft, in input order; a failing item never hides the others.
 
         Valid drafts are grouped by adapter so each upstream can batch them (Clerk bulk
-        endpoints, concurrent ConductorOne creates).
+        endpoints, concurrent ConductorOne creates); drafts with an idempotency key are created
+        one by one through the idempotent path.
         """
         if not 1 <= len(drafts) <= MAX_BULK:
             raise InvalidInvitationInput.at(
@@ -57,7 +99,11 @@ class InvitationService:
             )
         results: list[Invitation | InvitationError | None] = [None] * len(drafts)
         groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
+        keyed: list[int] = []
         for index, draft in enumerate(drafts):
+            if draft.idempotency_key is not None:
+                keyed.append(index)  # created one by one, through the idempotent path
+                continue
             try:
                 port, new = self._prepare(draft)
             except InvalidInvitationInput as exc:
@@ -65,12 +111,20 @@ class InvitationService:
                 continue
             groups.setdefault(id(port), (port, []))[1].append((index, new))
 
+        async def one(index: int) -> None:
+            try:
+                results[index] = await self.create(drafts[index], caller=caller)
+            except InvitationError as exc:
+                results[index] = exc
+
         async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
             outcomes = await port.create_many([new for _, new in items])
             for (index, _), outcome in zip(items, outcomes, strict=True):
                 results[index] = outcome
 
-        await asyncio.gather(*(run(port, items) for port, items in groups.values()))
+        await asyncio.gather(
+            *(run(port, items) for port, items in groups.values()), *(one(i) for i in keyed)
+        )
         return [r for r in results if r is not None]
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
@@ -120,3 +174,20 @@ class InvitationService:
         if port is None:
             raise InvitationNotFound("no such invitation")
         return port
+
+
+def _fingerprint(new: NewInvitation) -> str:
+    """What makes two requests with one key "the same": every input but the key itself."""
+    return fingerprint(
+        {
+            "target": [new.target.kind.value, new.target.id, new.target.connection],
+            "email": new.email,
+            "display_name": new.display_name,
+            "roles": list(new.roles),
+            "purpose": new.purpose,
+            "redirect_url": new.redirect_url,
+            "expires_in_days": new.expires_in_days,
+            "notify": new.notify,
+            "public_metadata": new.public_metadata,
+        }
+    )

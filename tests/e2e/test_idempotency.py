@@ -1,0 +1,163 @@
+"""Idempotent createInvitation end to end: replays, concurrent duplicates, restarts, replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis.asyncio
+from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
+
+from conftest import GatewayClient
+from documents import CREATE
+from invitation_gateway.app import create_app
+from invitation_gateway.sandbox import Sandbox
+from invitation_gateway.settings import IdempotencySettings, Settings
+
+
+def org_input(sandbox: Sandbox, email: str, key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "input": {
+            "target": {"kind": "CLERK_ORGANIZATION", "id": sandbox.seed.organization_id},
+            "email": email,
+            "roles": ["org:member"],
+            "idempotencyKey": key,
+            **extra,
+        }
+    }
+
+
+def creates(sandbox: Sandbox) -> int:
+    return sum(
+        1 for r in sandbox.clerk.requests if r.method == "POST" and r.path.endswith("/invitations")
+    )
+
+
+@asynccontextmanager
+async def gateway_on(sandbox: Sandbox, settings: Settings) -> AsyncIterator[GatewayClient]:
+    """Another gateway process (replica) in front of the same upstreams."""
+    app = create_app(settings, transport=sandbox.transport())
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+        ) as http,
+    ):
+        yield GatewayClient(http)
+
+
+async def test_a_replay_returns_the_first_result_without_a_second_create(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """The same key and input twice: one upstream create, the same invitation both times."""
+    variables = org_input(sandbox, "once@example.com", "key-1")
+    first = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    second = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    assert first["userErrors"] == []
+    assert second == first
+    assert creates(sandbox) == 1
+
+
+async def test_a_replayed_user_error_is_the_same_error(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """A key whose first answer was ALREADY_EXISTS answers it again, without asking Clerk again."""
+    sandbox.clerk.add_organization_invitation(sandbox.seed.organization_id, "taken@example.com")
+    variables = org_input(sandbox, "taken@example.com", "key-dup")
+    first = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    calls = creates(sandbox)
+    second = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    assert [e["code"] for e in first["userErrors"]] == ["ALREADY_EXISTS"]
+    assert second == first
+    assert creates(sandbox) == calls
+
+
+async def test_an_upstream_outage_is_not_replayed(gateway: GatewayClient, sandbox: Sandbox) -> None:
+    """After an UPSTREAM_UNAVAILABLE the same key may try again, and then succeeds."""
+    sandbox.clerk.faults.add(status=503, path_contains="/invitations", method="POST", times=1)
+    variables = org_input(sandbox, "retry@example.com", "key-outage")
+    failed = await gateway.execute(CREATE, variables)
+    assert failed["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    retried = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    assert retried["invitation"]["status"] == "PENDING"
+
+
+async def test_fifty_concurrent_duplicates_make_one_upstream_create(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """50 identical requests at once with one key: exactly one create upstream, one answer for all."""
+    sandbox.clerk.latency = 0.05  # keep the first request in flight while the others arrive
+    variables = org_input(sandbox, "rush@example.com", "key-rush")
+    answers = await asyncio.gather(*(gateway.execute(CREATE, variables) for _ in range(50)))
+    ids = {a["data"]["createInvitation"]["invitation"]["id"] for a in answers}
+    assert len(ids) == 1
+    assert creates(sandbox) == 1
+
+
+async def test_the_same_key_with_other_input_is_invalid_input(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """Reusing a key for a different invitation is INVALID_INPUT on idempotencyKey, no create."""
+    await gateway.execute(CREATE, org_input(sandbox, "first@example.com", "key-reuse"))
+    payload = (
+        await gateway.execute(CREATE, org_input(sandbox, "second@example.com", "key-reuse"))
+    )["data"]["createInvitation"]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "idempotencyKey"])
+    ]
+    assert creates(sandbox) == 1
+
+
+async def test_keys_are_scoped_per_connection_target_kind(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """The same key on a ConductorOne create is another scope: it creates, and is not a mismatch."""
+    await gateway.execute(CREATE, org_input(sandbox, "a@example.com", "key-scope"))
+    c1 = {
+        "input": {
+            "target": {"kind": "CONDUCTORONE_DIRECTORY"},
+            "email": "a@example.com",
+            "idempotencyKey": "key-scope",
+        }
+    }
+    payload = (await gateway.execute(CREATE, c1))["data"]["createInvitation"]
+    assert payload["userErrors"] == []
+    assert payload["invitation"]["provider"] == "CONDUCTORONE"
+
+
+async def test_keys_survive_a_restart_with_sqlite(sandbox: Sandbox, tmp_path: Path) -> None:
+    """With the embedded SQLite store a replay after a gateway restart creates nothing new."""
+    settings = sandbox.settings(
+        idempotency=IdempotencySettings(sqlite_path=tmp_path / "keys.sqlite3")
+    )
+    variables = org_input(sandbox, "durable@example.com", "key-restart")
+    async with gateway_on(sandbox, settings) as before:
+        first = (await before.execute(CREATE, variables))["data"]["createInvitation"]
+    async with gateway_on(sandbox, settings) as after:
+        replay = (await after.execute(CREATE, variables))["data"]["createInvitation"]
+    assert replay == first
+    assert creates(sandbox) == 1
+
+
+async def test_two_replicas_share_keys_through_redis(sandbox: Sandbox, redis_url: str) -> None:
+    """Two gateway instances on one Redis: concurrent duplicates across them create once."""
+    settings = sandbox.settings(redis_url=SecretStr(redis_url))
+    key = f"key-replicas-{uuid.uuid4()}"
+    variables = org_input(sandbox, "replicas@example.com", key)
+    sandbox.clerk.latency = 0.05
+    try:
+        async with gateway_on(sandbox, settings) as one, gateway_on(sandbox, settings) as two:
+            answers = await asyncio.gather(*(g.execute(CREATE, variables) for g in [one, two] * 10))
+        assert len({a["data"]["createInvitation"]["invitation"]["id"] for a in answers}) == 1
+        assert creates(sandbox) == 1
+    finally:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        async for name in client.scan_iter(match=f"*{key}*"):
+            await client.delete(name)
+        await client.aclose()
