@@ -54,3 +54,14 @@ class ConnectionInfo:
     kinds: tuple[TargetKind, ...]
     base_url: str
     default_target_id: str | None = None
+
+
+async def read_back(port: InvitationPort, ref: InvitationRef) -> Invitation | None:
+    """The invitation as it stands, to attach to a "not revocable" answer; best effort.
+
+    The answer is already known, so a failing read must not replace it with another error.
+    """
+    try:
+        return await port.get(ref)
+    except InvitationError:
+        return None

@@ -28,6 +28,7 @@ from ..domain.invitations import (
 from ..domain.listing import InvitationPage, ListQuery
 from ._clerk_common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
 from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation
+from .base import read_back
 from .http import path
 from .reliability import RetryPolicy
 
@@ -87,7 +88,7 @@ class ClerkApplication(ClerkAdapter):
             return self._read(answer, ref.target, "revoke")
         error = self._error(answer, "revoke")
         if isinstance(error, InvitationNotRevocable):
-            error = InvitationNotRevocable(error.message, invitation=await self.get(ref))
+            error = InvitationNotRevocable(error.message, invitation=await read_back(self, ref))
         raise error
 
     async def get(self, ref: InvitationRef) -> Invitation | None:

@@ -36,6 +36,7 @@ from ..domain.invitations import (
     TargetKind,
 )
 from ..domain.listing import InvitationPage, ListQuery
+from .base import read_back
 from .http import UpstreamClient, UpstreamResponse, path
 from .reliability import RetryPolicy
 
@@ -191,7 +192,7 @@ class ConductorOneDirectory:
             # UNVERIFIED (notes §6.2, §7.2): revoking a non-pending invitation is expected to be a
             # 400 FAILED_PRECONDITION; the notes advise treating a revoke 400 as "not revocable".
             raise InvitationNotRevocable(
-                "the invitation is no longer pending", invitation=await self.get(ref)
+                "the invitation is no longer pending", invitation=await read_back(self, ref)
             )
         raise self._rejected(answer, "revoke")
 
