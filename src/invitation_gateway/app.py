@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
@@ -223,6 +223,10 @@ def create_app(
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon; answered so browsers log no 404
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

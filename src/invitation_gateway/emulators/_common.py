@@ -22,16 +22,18 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from ._faults import Fault, FaultQueue, fault_json, trickle
 
 CONTROL_PREFIX = "/__emulator__"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -63,90 +65,6 @@ class RecordedRequest:
 Handler = Callable[[RecordedRequest, Mapping[str, str]], Any]
 """A vendor handler: takes the request and the decoded path parameters, returns a JSON payload
 (answered with 200) or raises the vendor's error type."""
-
-
-@dataclass
-class Fault:
-    """Answer the next `times` matching requests with this status, body and headers.
-
-    `delay` waits before answering; with `status` None the real handler then answers (a slow
-    upstream that still does the work). `trickle` streams the body `TRICKLE_CHUNK` bytes every
-    `trickle` seconds (a body that arrives too slowly for any sane budget).
-    """
-
-    status: int | None
-    body: bytes | None = None  # None: the vendor's own error body for `status`
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    method: str | None = None
-    path_contains: str | None = None
-    delay: float = 0.0
-    trickle: float | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method.upper():
-            return False
-        return self.path_contains is None or any(
-            self.path_contains in candidate for candidate in (path, unquote(path))
-        )
-
-
-class FaultQueue:
-    """Faults in the order they were added; the first one that matches a request answers it."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-
-    def add(
-        self,
-        *,
-        status: int | None = None,
-        body: bytes | str | None = None,
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-        method: str | None = None,
-        path_contains: str | None = None,
-        delay: float = 0.0,
-        trickle: float | None = None,
-    ) -> Fault:
-        if status is None and delay <= 0:
-            raise ValueError("a fault without a status must have a delay")
-        if status is not None and not 100 <= status <= 599:
-            raise ValueError(f"status must be an HTTP status code, got {status}")
-        if delay < 0 or (trickle is not None and trickle <= 0):
-            raise ValueError("delay and trickle must be positive")
-        if times < 1:
-            raise ValueError(f"times must be at least 1, got {times}")
-        fault = Fault(
-            status=status,
-            body=body.encode() if isinstance(body, str) else body,
-            headers=dict(headers or {}),
-            times=times,
-            method=method,
-            path_contains=path_contains,
-            delay=delay,
-            trickle=trickle,
-        )
-        self._faults.append(fault)
-        return fault
-
-    def take(self, method: str, path: str) -> Fault | None:
-        for fault in self._faults:
-            if fault.matches(method, path):
-                fault.times -= 1
-                if fault.times == 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def clear(self) -> None:
-        self._faults.clear()
-
-    def __len__(self) -> int:
-        return len(self._faults)
-
-    def __iter__(self) -> Iterator[Fault]:
-        return iter(list(self._faults))
 
 
 class ManualClock:
@@ -302,7 +220,7 @@ class Emulator(abc.ABC):
             headers["content-type"] = "application/json" if is_json else "text/plain; charset=utf-8"
         if fault.trickle is not None:
             return StreamingResponse(
-                _trickle(body, fault.trickle), status_code=fault.status, headers=headers
+                trickle(body, fault.trickle), status_code=fault.status, headers=headers
             )
         return Response(body, status_code=fault.status, headers=headers)
 
@@ -318,13 +236,13 @@ class Emulator(abc.ABC):
                 fault = self._fault_from_json(parse_json(await request.body()))
             except ValueError as error:
                 return JSONResponse({"error": str(error)}, status_code=400)
-            return JSONResponse(_fault_json(fault), status_code=201)
+            return JSONResponse(fault_json(fault), status_code=201)
         return JSONResponse({"error": f"no control route {route[0]} {path}"}, status_code=404)
 
     def _control_state(self) -> dict[str, Any]:
         return {
             **self.state(),
-            "faults": [_fault_json(fault) for fault in self.faults],
+            "faults": [fault_json(fault) for fault in self.faults],
             "latency": self.latency,
             "latency_by_target": self.latency_by_target,
             "request_count": len(self.requests),
@@ -371,22 +289,6 @@ class Emulator(abc.ABC):
             delay=float(delay),
             trickle=None if trickle is None else float(trickle),
         )
-
-
-TRICKLE_CHUNK = 16
-
-
-async def _trickle(body: bytes, interval: float) -> AsyncIterator[bytes]:
-    for start in range(0, len(body), TRICKLE_CHUNK):
-        if start:
-            await asyncio.sleep(interval)
-        yield body[start : start + TRICKLE_CHUNK]
-
-
-def _fault_json(fault: Fault) -> dict[str, Any]:
-    data = asdict(fault)
-    data["body"] = None if fault.body is None else fault.body.decode(errors="replace")
-    return data
 
 
 def _raw_path(request: Request) -> str:

@@ -50,9 +50,47 @@ mutation RevokeInvitation($input: RevokeInvitationInput!) {{
 }}
 """
 
+LIST = f"""# Invitations across several targets at once, newest first. The targets are read
+# concurrently; a target that fails shows in `errors` while the others still answer.
+# Pass pageInfo.endCursor as $after for the next page.
+query Invitations($targets: [InvitationTargetInput!]!, $status: [InvitationStatus!], $after: String) {{
+  invitations(targets: $targets, status: $status, first: 10, after: $after) {{
+    edges {{
+      node {{{INVITATION_FIELDS}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+    totalCount
+    errors {{ target {{ kind id }} code message }}
+  }}
+}}
+"""
+
+GET = f"""# One invitation by its global id (one upstream read; null when it does not exist).
+query Invitation($id: ID!) {{
+  invitation(id: $id) {{{INVITATION_FIELDS}
+  }}
+}}
+"""
+
+CREATE_MANY = f"""# Up to 100 invitations in one call; each item succeeds or fails on its own.
+mutation InviteMany($input: CreateInvitationsInput!) {{
+  createInvitations(input: $input) {{
+    results {{
+      index
+      invitation {{ id email status target {{ kind id }} }}
+      userErrors {{{USER_ERROR_FIELDS}
+      }}
+    }}
+    userErrors {{{USER_ERROR_FIELDS}
+    }}
+  }}
+}}
+"""
+
 CONNECTIONS = """# What this gateway is connected to, and which target kinds each connection offers.
 query Connections {
-  connections { name provider targetKinds defaultTargetId }
+  connections { name provider targetKinds defaultTargetId circuit }
 }
 """
 
@@ -64,7 +102,17 @@ def examples(
     revocable_id: str | None = None,
 ) -> list[ExampleOperation]:
     """Examples filled with real ids where known (the sandbox knows its seed)."""
+    organization = {"kind": "CLERK_ORGANIZATION", "id": organization_id or "org_…"}
+    directory = {"kind": "CONDUCTORONE_DIRECTORY", "id": directory_id or "<directory app id>"}
     return [
+        ExampleOperation(
+            name="List invitations across targets",
+            query=LIST,
+            variables={
+                "targets": [directory, {"kind": "CLERK_APPLICATION"}, organization],
+                "status": ["PENDING"],
+            },
+        ),
         ExampleOperation(
             name="Invite into a Clerk organization",
             query=_create("InviteToClerkOrganization"),
@@ -107,6 +155,32 @@ def examples(
             name="Revoke an invitation",
             query=REVOKE,
             variables={"input": {"id": revocable_id or "<an invitation id>"}},
+        ),
+        ExampleOperation(
+            name="Invite several at once",
+            query=CREATE_MANY,
+            variables={
+                "input": {
+                    "invitations": [
+                        {
+                            "target": organization,
+                            "email": "team.a@example.com",
+                            "roles": ["org:member"],
+                        },
+                        {
+                            "target": organization,
+                            "email": "team.b@example.com",
+                            "roles": ["org:admin"],
+                        },
+                        {"target": directory, "email": "team.c@example.com"},
+                    ]
+                }
+            },
+        ),
+        ExampleOperation(
+            name="Get an invitation",
+            query=GET,
+            variables={"id": revocable_id or "<an invitation id>"},
         ),
         ExampleOperation(name="Connections", query=CONNECTIONS),
     ]
