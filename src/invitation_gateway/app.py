@@ -8,10 +8,8 @@ built from them. Tests and the sandbox pass their own `transport` to reach emula
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI, Request
@@ -28,8 +26,8 @@ from .providers.clerk import ClerkApplication, ClerkOrganization
 from .providers.conductorone import ConductorOneDirectory
 from .providers.conductorone_auth import ClientCredentialsAuth
 from .providers.http import BearerAuth, UpstreamClient, path
+from .providers.readiness import Probe, Readiness
 from .providers.registry import Connection, Connections
-from .providers.reliability import RetryPolicy
 from .schema import build_schema
 from .schema.context import GatewayContext
 from .service import InvitationService
@@ -45,23 +43,10 @@ from .web.playground import (
 )
 
 GRAPHQL_PATH = "/graphql"
-_READY_CACHE_SECONDS = 5.0
 
 
-@dataclass
-class _Upstream:
-    """One live connection: its client, adapters, and how to check it is reachable."""
-
-    client: UpstreamClient
-    connection: Connection
-    probe_path: str
-    probe_params: dict[str, str]
-
-
-def _build_upstreams(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None
-) -> list[_Upstream]:
-    upstreams: list[_Upstream] = []
+def _build_probes(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> list[Probe]:
+    probes: list[Probe] = []
     c1 = settings.conductorone
     if c1.configured:
         assert c1.base_url is not None
@@ -93,9 +78,8 @@ def _build_upstreams(
             default_target_id=c1.default_directory,
         )
         port = ConductorOneDirectory(client, connection=info.name)
-        upstreams.append(
-            _Upstream(
-                client,
+        probes.append(
+            Probe(
                 Connection(info, {port.kind: port}, client),
                 path("api", "v1", "local-directory-configs"),
                 {"page_size": "10"},
@@ -121,9 +105,8 @@ def _build_upstreams(
         )
         application = ClerkApplication(client, connection=info.name)
         organization = ClerkOrganization(client, connection=info.name)
-        upstreams.append(
-            _Upstream(
-                client,
+        probes.append(
+            Probe(
                 Connection(
                     info, {application.kind: application, organization.kind: organization}, client
                 ),
@@ -131,45 +114,7 @@ def _build_upstreams(
                 {"limit": "1"},
             )
         )
-    return upstreams
-
-
-class _Readiness:
-    """Whether each upstream answers at all, cached briefly so probes cannot hammer upstreams."""
-
-    def __init__(self, upstreams: Sequence[_Upstream]) -> None:
-        self._upstreams = upstreams
-        self._checked_at = -_READY_CACHE_SECONDS
-        self._report: list[dict[str, object]] = []
-
-    async def report(self) -> list[dict[str, object]]:
-        if time.monotonic() - self._checked_at >= _READY_CACHE_SECONDS:
-            results = await asyncio.gather(*(self._probe(u) for u in self._upstreams))
-            self._report = [
-                {
-                    "connection": u.connection.info.name,
-                    "provider": u.connection.info.provider.value,
-                    "reachable": ok,
-                    "circuit": (await u.connection.circuit()).value,
-                }
-                for u, ok in zip(self._upstreams, results, strict=True)
-            ]
-            self._checked_at = time.monotonic()
-        return self._report
-
-    @staticmethod
-    async def _probe(upstream: _Upstream) -> bool:
-        try:
-            await upstream.client.send(
-                "GET",
-                upstream.probe_path,
-                operation="probe",
-                retry=RetryPolicy.SAFE,
-                params=upstream.probe_params,
-            )
-        except Exception:
-            return False
-        return True
+    return probes
 
 
 class _GatewayRouter(GraphQLRouter[GatewayContext, None]):
@@ -196,19 +141,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upstreams = _build_upstreams(settings, transport)
+        probes = _build_probes(settings, transport)
         keys = settings.idempotency
         store = open_store(
             redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
             sqlite_path=keys.sqlite_path,
         )
         runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
-        app.state.service = InvitationService(Connections(u.connection for u in upstreams), runner)
-        app.state.readiness = _Readiness(upstreams)
+        app.state.service = InvitationService(Connections(u.connection for u in probes), runner)
+        app.state.readiness = Readiness(probes)
         try:
             yield
         finally:
-            await asyncio.gather(*(u.client.aclose() for u in upstreams), store.aclose())
+            await asyncio.gather(
+                *(u.connection.client.aclose() for u in probes if u.connection.client),
+                store.aclose(),
+            )
 
     async def context(request: Request) -> GatewayContext:
         return GatewayContext(service=request.app.state.service)

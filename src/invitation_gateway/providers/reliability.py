@@ -35,6 +35,7 @@ from ..domain.errors import ProviderError, ProviderRateLimited
 class RetryPolicy(enum.Enum):
     SAFE = "safe"  # reads and revokes
     CREATE = "create"  # creates: only what provably never reached the upstream
+    NEVER = "never"  # readiness probes: one attempt, the answer is the point
 
 
 class CircuitState(enum.Enum):
@@ -93,7 +94,7 @@ def retry_decision(
     """A stamina backoff hook: False to stop, True for backoff, or seconds to wait (Retry-After)."""
 
     def decide(exc: Exception) -> bool | float:
-        if not isinstance(exc, AttemptFailed):
+        if not isinstance(exc, AttemptFailed) or policy is RetryPolicy.NEVER:
             return False
         error = exc.error
         if isinstance(error, ProviderRateLimited):
