@@ -69,7 +69,9 @@ class Connections:
         return port
 
     def _connection(self, provider: Provider, name: str | None) -> Connection:
-        if name is not None:
+        # "default" names the default connection, whatever it is called: the one named
+        # `default`, else the provider's only one.
+        if name is not None and (name != DEFAULT_CONNECTION or (provider, name) in self._by_key):
             found = self._by_key.get((provider, name))
             if found is None:
                 raise InvalidInvitationInput.at(

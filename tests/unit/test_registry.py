@@ -1,0 +1,49 @@
+"""Which connection serves a target (providers.registry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from invitation_gateway.domain.errors import InvalidInvitationInput
+from invitation_gateway.domain.invitations import Provider, TargetKind
+from invitation_gateway.providers.base import ConnectionInfo
+from invitation_gateway.providers.registry import Connection, Connections
+
+
+def clerk(name: str) -> Connection:
+    info = ConnectionInfo(
+        name, Provider.CLERK, (TargetKind.CLERK_APPLICATION,), "http://clerk.test"
+    )
+    port: Any = object()
+    return Connection(info, {TargetKind.CLERK_APPLICATION: port})
+
+
+def test_default_means_the_only_connection_whatever_its_name() -> None:
+    """With one connection named "eu", an omitted or "default" connection resolves to it."""
+    connections = Connections([clerk("eu")])
+    for name in (None, "default"):
+        _, target = connections.resolve(TargetKind.CLERK_APPLICATION, None, name)
+        assert target.connection == "eu"
+
+
+def test_a_named_connection_must_exist() -> None:
+    """Naming a connection that is not configured is INVALID_INPUT on target.connection."""
+    with pytest.raises(InvalidInvitationInput) as caught:
+        Connections([clerk("default")]).resolve(TargetKind.CLERK_APPLICATION, None, "eu")
+    assert caught.value.field == ("target", "connection")
+
+
+def test_several_connections_and_no_default_need_a_name() -> None:
+    """Two connections and none called default: the caller must say which."""
+    with pytest.raises(InvalidInvitationInput) as caught:
+        Connections([clerk("eu"), clerk("us")]).resolve(TargetKind.CLERK_APPLICATION, None, None)
+    assert caught.value.field == ("target", "connection")
+
+
+def test_a_provider_without_connections_is_not_offered() -> None:
+    """A ConductorOne target on a Clerk-only gateway is INVALID_INPUT on target.kind."""
+    with pytest.raises(InvalidInvitationInput) as caught:
+        Connections([clerk("default")]).resolve(TargetKind.CONDUCTORONE_DIRECTORY, "dir1", None)
+    assert caught.value.field == ("target", "kind")
