@@ -285,3 +285,23 @@ async def test_alias_floods_are_refused(gateway: GatewayClient) -> None:
     assert response.status_code in {200, 400}
     assert "aliases" in response.text.lower()
     assert "data" not in response.json() or not response.json()["data"]
+
+
+async def test_nan_in_metadata_is_invalid_input_not_internal(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """NaN (which Python's JSON parser lets through) in publicMetadata is INVALID_INPUT."""
+    raw = (
+        '{"query": '
+        + json.dumps(CREATE)
+        + ', "variables": {"input": {"target": {"kind": "CLERK_APPLICATION"},'
+        ' "email": "nan@example.com", "publicMetadata": {"score": NaN}}}}'
+    )
+    response = await gateway.http.post(
+        "/graphql", content=raw, headers={"content-type": "application/json"}
+    )
+    payload = response.json()["data"]["createInvitation"]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "publicMetadata"])
+    ]
+    assert no_upstream_calls(sandbox)

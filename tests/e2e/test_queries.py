@@ -401,3 +401,57 @@ async def test_targets_are_read_concurrently(sandbox: Sandbox) -> None:
         )
     assert response.json()["data"]["invitations"]["errors"] == []
     assert counting.peak == 3
+
+
+async def test_nothing_is_lost_whatever_order_conductorone_lists_in(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """C1 Search documents no order: oldest-first pages still give every invitation once."""
+    seed_many(sandbox, 12)
+    sandbox.conductorone.search_newest_first = False
+    expected = (
+        len(sandbox.conductorone.invitations)
+        + len(sandbox.clerk.invitations)
+        + len(sandbox.clerk.organization_invitations)
+    )
+    nodes = await walk(gateway, {"targets": all_targets(sandbox), "first": 6})
+    ids = [n["id"] for n in nodes]
+    assert len(ids) == len(set(ids)) == expected
+
+
+async def test_a_target_that_cannot_exist_ends_the_walk(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """An unknown organization is reported once and then counted as done: the walk ends."""
+    targets = [
+        {"kind": "CLERK_ORGANIZATION", "id": "org_doesnotexist"},
+        {"kind": "CLERK_APPLICATION"},
+    ]
+    body = await gateway.execute(LIST, {"targets": targets, "first": 100})
+    connection = body["data"]["invitations"]
+    assert [e["code"] for e in connection["errors"]] == ["NOT_FOUND"]
+    assert connection["pageInfo"]["hasNextPage"] is False
+
+
+async def test_oldest_first_conductorone_with_invitations_added_between_pages(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """Unordered upstream pages plus creations between pages still give each invitation once."""
+    seed_many(sandbox, 10)
+    sandbox.conductorone.search_newest_first = False
+    counter = iter(range(1000))
+
+    async def invite_more() -> None:
+        n = next(counter)
+        sandbox.conductorone.add_invitation(
+            sandbox.seed.directory_id, f"late-c1-{n}@example.com", "Late"
+        )
+        sandbox.clerk.add_organization_invitation(
+            sandbox.seed.organization_id, f"late-org-{n}@example.com"
+        )
+
+    before = {i["email"] for i in sandbox.conductorone.invitations.values()}
+    nodes = await walk(gateway, {"targets": all_targets(sandbox), "first": 4}, between=invite_more)
+    emails = [n["email"] for n in nodes]
+    assert len(emails) == len(set(emails))
+    assert before <= set(emails)

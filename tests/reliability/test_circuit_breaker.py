@@ -105,3 +105,73 @@ async def test_rate_limits_and_client_errors_do_not_open_the_breaker() -> None:
             await http.post("/graphql", json={"query": GET, "variables": {"id": unknown}})
         body = (await http.post("/graphql", json={"query": CONNECTIONS})).json()
     assert {c["provider"]: c["circuit"] for c in body["data"]["connections"]}["CLERK"] == "CLOSED"
+
+
+def _clerk_with(sandbox: Sandbox, **policy: object) -> object:
+    base = sandbox.settings()
+    clerk = ClerkSettings(api_url=base.clerk.api_url, secret_key=base.clerk.secret_key, **policy)  # type: ignore[arg-type]
+    return base.model_copy(update={"clerk": clerk})
+
+
+async def test_budget_timeouts_count_as_outages() -> None:
+    """Calls that run out of their total budget (a slow upstream) open the breaker too."""
+    sandbox = Sandbox.create()
+    settings = _clerk_with(
+        sandbox, total_timeout=0.2, read_timeout=5, retry_attempts=1, breaker_threshold=2
+    )
+    sandbox.clerk.latency = 0.5
+    ref = InvitationRef(
+        InvitationTarget(TargetKind.CLERK_ORGANIZATION, sandbox.seed.organization_id),
+        sandbox.seed.organization_invitation_id,
+    )
+    app = create_app(settings, transport=sandbox.transport())  # type: ignore[arg-type]
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+        ) as http,
+    ):
+        for _ in range(2):
+            body = (
+                await http.post(
+                    "/graphql", json={"query": GET, "variables": {"id": global_id.encode(ref)}}
+                )
+            ).json()
+            assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_TIMEOUT"
+        circuits = (await http.post("/graphql", json={"query": CONNECTIONS})).json()
+    assert {c["provider"]: c["circuit"] for c in circuits["data"]["connections"]}["CLERK"] == "OPEN"
+
+
+async def test_half_open_lets_exactly_one_probe_through() -> None:
+    """After the cool-down, of five concurrent calls one probes the upstream; four fail fast."""
+    sandbox = Sandbox.create()
+    settings = _clerk_with(sandbox, retry_attempts=1, breaker_threshold=1, breaker_cooldown=0.3)
+    ref = InvitationRef(
+        InvitationTarget(TargetKind.CLERK_ORGANIZATION, sandbox.seed.organization_id),
+        sandbox.seed.organization_invitation_id,
+    )
+    variables = {"id": global_id.encode(ref)}
+    sandbox.clerk.faults.add(status=503, method="GET", times=1)
+    app = create_app(settings, transport=sandbox.transport())  # type: ignore[arg-type]
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+        ) as http,
+    ):
+        await http.post("/graphql", json={"query": GET, "variables": variables})  # opens it
+        await asyncio.sleep(0.35)
+        sandbox.clerk.requests.clear()
+        sandbox.clerk.latency = 0.1  # keep the probe in flight while the others arrive
+        bodies = [
+            r.json()
+            for r in await asyncio.gather(
+                *(
+                    http.post("/graphql", json={"query": GET, "variables": variables})
+                    for _ in range(5)
+                )
+            )
+        ]
+    assert len(sandbox.clerk.requests) == 1
+    assert sum(1 for b in bodies if b.get("data", {}).get("invitation")) == 1
+    assert sum(1 for b in bodies if "errors" in b) == 4

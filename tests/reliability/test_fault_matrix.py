@@ -1,7 +1,8 @@
 """The fault-injection matrix: every way an upstream misbehaves, for create and for revoke.
 
-One table drives it. Each row injects one fault at a real upstream (an emulator behind uvicorn
-on a loopback port, or a refusing / black-holed port) and states, for createInvitation and
+One table drives it, for both vendors (the Clerk organization and the ConductorOne directory
+adapters). Each row injects one fault at a real upstream (an emulator behind uvicorn on a
+loopback port, or a refusing / black-holed port) and states, for createInvitation and
 revokeInvitation: the answer (OK or the top-level error code), how many requests the upstream
 received, and the most time the call may take. Every case also checks that no invitation was
 created twice. The README's "Reliability" section summarises this table.
@@ -26,11 +27,22 @@ from pydantic import SecretStr
 from servers import blackhole, refusing, serve
 
 from invitation_gateway.app import create_app
+from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.emulators.clerk import ClerkEmulator
-from invitation_gateway.settings import ClerkSettings, IdempotencySettings, Settings
+from invitation_gateway.emulators.conductorone import ConductorOneEmulator
+from invitation_gateway.schema import global_id
+from invitation_gateway.settings import (
+    ClerkSettings,
+    ConductorOneSettings,
+    IdempotencySettings,
+    Settings,
+)
 
 ORG = "org_matrix"
+DIRECTORY = "2matrixDirectory00000000000"
 SECRET = "sk_test_matrix"
+C1_TOKEN = "c1-matrix-token"
+FRESH = "fresh@example.com"
 POLICY = {
     "connect_timeout": 0.2,
     "read_timeout": 0.4,
@@ -52,6 +64,8 @@ class Outcome:
     answer: str  # "OK" or the top-level error code
     calls: int  # requests the upstream received for the operation
     within: float  # seconds the whole GraphQL call may take
+    at_least: float = 0.0  # seconds it must take (a Retry-After waited out)
+    attempts: int | None = None  # requests the gateway sent, where the upstream cannot count
 
 
 @dataclass(frozen=True)
@@ -160,23 +174,88 @@ MATRIX = [
 ]
 
 
+class Counting(httpx.AsyncBaseTransport):
+    """The real network transport, counting the requests the gateway sends."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class Upstream:
+    """One vendor in the matrix: its emulator, how to configure it, what to send, what to count."""
+
+    emulator: ClerkEmulator | ConductorOneEmulator
+    settings: Callable[[str], Settings]
+    create_input: dict[str, Any]
+    revoke_ref: InvitationRef
+    paths: dict[str, str]  # operation -> path suffix of its upstream request
+    created: Callable[[], int]  # invitations upstream for the fresh email
+
+
+def clerk_upstream() -> Upstream:
+    emulator = ClerkEmulator(secret_key=SECRET)
+    emulator.add_organization(ORG, "Matrix Inc")
+    existing = emulator.add_organization_invitation(ORG, "existing@example.com")
+    return Upstream(
+        emulator,
+        lambda url: Settings(
+            clerk=ClerkSettings(api_url=url + "/v1", secret_key=SecretStr(SECRET), **POLICY),
+            idempotency=IdempotencySettings(sqlite_path=None),
+        ),
+        {
+            "target": {"kind": "CLERK_ORGANIZATION", "id": ORG},
+            "email": FRESH,
+            "roles": ["org:member"],
+        },
+        InvitationRef(InvitationTarget(TargetKind.CLERK_ORGANIZATION, ORG), existing["id"]),
+        {"create": f"/organizations/{ORG}/invitations", "revoke": "/revoke"},
+        lambda: sum(
+            1 for i in emulator.organization_invitations.values() if i["email_address"] == FRESH
+        ),
+    )
+
+
+def conductorone_upstream() -> Upstream:
+    emulator = ConductorOneEmulator(token=C1_TOKEN)
+    emulator.add_directory(DIRECTORY, "Matrix Directory")
+    existing = emulator.add_invitation(DIRECTORY, "existing@example.com", "Existing")
+    return Upstream(
+        emulator,
+        lambda url: Settings(
+            conductorone=ConductorOneSettings(base_url=url, token=SecretStr(C1_TOKEN), **POLICY),
+            idempotency=IdempotencySettings(sqlite_path=None),
+        ),
+        {"target": {"kind": "CONDUCTORONE_DIRECTORY", "id": DIRECTORY}, "email": FRESH},
+        InvitationRef(
+            InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, DIRECTORY), existing["id"]
+        ),
+        {"create": f"/local-directory-configs/{DIRECTORY}/invitations", "revoke": "/revoke"},
+        lambda: sum(1 for i in emulator.invitations.values() if i["email"] == FRESH),
+    )
+
+
 @contextmanager
-def upstream(emulator: ClerkEmulator, row: Row) -> Iterator[str]:
+def address(upstream: Upstream, row: Row) -> Iterator[str]:
     if row.endpoint is not None:
         with row.endpoint() as url:
-            yield url + "/v1"
+            yield url
     else:
-        with serve(emulator.app) as url:
-            yield url + "/v1"
+        with serve(upstream.emulator.app) as url:
+            yield url
 
 
 @asynccontextmanager
-async def gateway(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        clerk=ClerkSettings(api_url=api_url, secret_key=SecretStr(SECRET), **POLICY),
-        idempotency=IdempotencySettings(sqlite_path=None),
-    )
-    app = create_app(settings)  # no transport: real sockets all the way
+async def gateway(settings: Settings, transport: Counting) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, transport=transport)  # the real network, counted
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
@@ -186,7 +265,7 @@ async def gateway(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def inject(emulator: ClerkEmulator, row: Row, operation: str) -> None:
+def inject(upstream: Upstream, row: Row, operation: str) -> None:
     if row.endpoint is not None:
         return
     spec = dict(row.fault)
@@ -194,50 +273,40 @@ def inject(emulator: ClerkEmulator, row: Row, operation: str) -> None:
         name: http_date(int(value.removeprefix("@date+"))) if value.startswith("@date+") else value
         for name, value in spec.pop("headers", {}).items()
     }
-    path = "/revoke" if operation == "revoke" else f"/organizations/{ORG}/invitations"
-    emulator.faults.add(
-        status=row.status, method="POST", path_contains=path, headers=headers, **spec
+    upstream.emulator.faults.add(
+        status=row.status,
+        method="POST",
+        path_contains=upstream.paths[operation],
+        headers=headers,
+        **spec,
     )
 
 
-def calls(emulator: ClerkEmulator, operation: str) -> int:
-    suffix = "/revoke" if operation == "revoke" else f"/organizations/{ORG}/invitations"
-    return sum(1 for r in emulator.requests if r.method == "POST" and r.path.endswith(suffix))
+def calls(upstream: Upstream, operation: str) -> int:
+    suffix = upstream.paths[operation]
+    return sum(
+        1 for r in upstream.emulator.requests if r.method == "POST" and r.path.endswith(suffix)
+    )
 
 
+@pytest.mark.parametrize("vendor", ["clerk", "conductorone"])
 @pytest.mark.parametrize("operation", ["create", "revoke"])
 @pytest.mark.parametrize("row", MATRIX, ids=[row.name for row in MATRIX])
-async def test_fault_matrix(row: Row, operation: str) -> None:
+async def test_fault_matrix(row: Row, operation: str, vendor: str) -> None:
     """Each upstream fault gives the stated answer, call count and time bound, never a duplicate."""
-    expected = getattr(row, operation)
-    emulator = ClerkEmulator(secret_key=SECRET)
-    emulator.add_organization(ORG, "Matrix Inc")
-    existing = emulator.add_organization_invitation(ORG, "existing@example.com")
-    email = "fresh@example.com"
-    with upstream(emulator, row) as api_url:
-        async with gateway(api_url) as http:
-            inject(emulator, row, operation)
+    expected: Outcome = getattr(row, operation)
+    upstream = clerk_upstream() if vendor == "clerk" else conductorone_upstream()
+    transport = Counting()
+    with address(upstream, row) as url:
+        async with gateway(upstream.settings(url), transport) as http:
+            inject(upstream, row, operation)
             if operation == "create":
-                document = CREATE
-                variables = {
-                    "input": {
-                        "target": {"kind": "CLERK_ORGANIZATION", "id": ORG},
-                        "email": email,
-                        "roles": ["org:member"],
-                    }
-                }
+                document, variables = CREATE, {"input": upstream.create_input}
             else:
-                from invitation_gateway.domain.invitations import (
-                    InvitationRef,
-                    InvitationTarget,
-                    TargetKind,
+                document, variables = (
+                    REVOKE,
+                    {"input": {"id": global_id.encode(upstream.revoke_ref)}},
                 )
-                from invitation_gateway.schema import global_id
-
-                ref = InvitationRef(
-                    InvitationTarget(TargetKind.CLERK_ORGANIZATION, ORG), existing["id"]
-                )
-                document, variables = REVOKE, {"input": {"id": global_id.encode(ref)}}
             started = time.monotonic()
             response = await http.post("/graphql", json={"query": document, "variables": variables})
             elapsed = time.monotonic() - started
@@ -254,13 +323,14 @@ async def test_fault_matrix(row: Row, operation: str) -> None:
     else:
         [error] = body["errors"]
         assert error["extensions"]["code"] == expected.answer, error
-        assert error["extensions"]["provider"] == "CLERK"
+        assert error["extensions"]["provider"] == vendor.upper()
         if expected.answer == "RATE_LIMITED":
             assert error["extensions"]["retryAfter"] > 90
         leaked = response.text
         assert "<html" not in leaked  # no upstream body reaches the caller
         assert "[1, 2, 3]" not in leaked
-    assert calls(emulator, operation) == expected.calls
-    assert elapsed < expected.within, f"{elapsed:.2f}s"
-    created = [i for i in emulator.organization_invitations.values() if i["email_address"] == email]
-    assert len(created) <= 1
+    assert calls(upstream, operation) == expected.calls
+    if expected.attempts is not None:
+        assert transport.sent == expected.attempts
+    assert expected.at_least <= elapsed < expected.within, f"{elapsed:.2f}s"
+    assert upstream.created() <= 1

@@ -38,6 +38,9 @@ class InvitationPage:
     items: tuple[Invitation, ...]
     next_position: str | None  # None: this was the last page
     total_count: int | None = None  # None: the upstream cannot say, or filtering was not exact
+    # True when positions are stable tokens (a page read again holds the same items); False for
+    # offsets, which move when invitations are added or leave a filter between two pages.
+    stable: bool = False
 
 
 def sort_key(invitation: Invitation) -> tuple[datetime, str]:

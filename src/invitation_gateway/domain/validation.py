@@ -176,10 +176,20 @@ def _check_clerk_only(new: NewInvitation, problems: list[Problem]) -> None:
     if new.public_metadata is not None:
         if not isinstance(new.public_metadata, dict):
             problems.append(Problem(("publicMetadata",), "must be a JSON object"))
-        elif len(json.dumps(new.public_metadata).encode()) > MAX_METADATA_BYTES:
-            problems.append(
-                Problem(("publicMetadata",), f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
-            )
+        else:
+            try:
+                # allow_nan=False: NaN and Infinity are not JSON, and no upstream accepts them.
+                size = len(json.dumps(new.public_metadata, allow_nan=False).encode())
+            except ValueError:
+                problems.append(Problem(("publicMetadata",), "must not hold NaN or Infinity"))
+            else:
+                if size > MAX_METADATA_BYTES:
+                    problems.append(
+                        Problem(
+                            ("publicMetadata",),
+                            f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
+                        )
+                    )
 
 
 def _is_web_url(value: str) -> bool:

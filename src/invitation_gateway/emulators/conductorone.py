@@ -123,6 +123,9 @@ class ConductorOneEmulator(Emulator):
         self.directories: dict[str, dict[str, Any]] = {}
         self.invitations: dict[str, dict[str, Any]] = {}
         self._page_tokens = PageTokens()
+        # Search documents no sort order (notes §2.2, UNVERIFIED): newest first by default, and
+        # oldest first on demand, so tests can show the gateway loses nothing either way.
+        self.search_newest_first = True
         self._router = Router()
         invitations = _CONFIGS + "/{directory_app_id}/invitations"
         self._router.add("GET", _CONFIGS, self._list_directories)
@@ -369,7 +372,7 @@ class ConductorOneEmulator(Emulator):
             page_size(fields.get("pageSize")),
             self._page_tokens,
             listing="invitations",
-            descending=True,
+            descending=self.search_newest_first,
         )
         return list_payload([self._view(invitation) for invitation in page], next_token)
 

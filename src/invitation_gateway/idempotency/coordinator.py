@@ -165,14 +165,18 @@ class IdempotentRunner:
         try:
             payload = await work()
         except BaseException as exc:
-            # Cancellation (the caller went away) is never replayed: the key is released.
             stored = replayable(exc) if isinstance(exc, Exception) else None
-            flight.settle(stored)
-            # shield: recording the outcome must finish even if this request is cancelled now.
-            if stored is None:
-                await asyncio.shield(self._release(scope, key, token))
-            else:
+            if stored is not None:
+                flight.settle(stored)
+                # shield: recording the outcome must finish even if this request is cancelled.
                 await asyncio.shield(self._complete(scope, key, token, stored))
+                raise
+            # Not replayed later, so a retry with the key may try again. The duplicates waiting
+            # right now share this failure instead of each sending the request again (an
+            # upstream that just failed may have acted, and is not to be hammered); only a
+            # cancellation (the caller went away) hands the work to one of them.
+            flight.settle(exc if isinstance(exc, Exception) else None)
+            await asyncio.shield(self._release(scope, key, token))
             raise
         flight.settle(payload)
         await asyncio.shield(self._complete(scope, key, token, payload))

@@ -250,7 +250,10 @@ class ConductorOneDirectory:
             if query.admits(invitation)
         )
         # An absent or empty nextPageToken marks the last page (proto3 omission, notes §4).
-        return InvitationPage(items, page.next_page_token or None, total_count=None)
+        # UNVERIFIED (notes §2.2: Search documents no sort order): the merged list is in exact
+        # creation order only if Search answers newest first, as the emulator does. Page tokens
+        # are positions, not offsets, so whatever the order no invitation is lost or repeated.
+        return InvitationPage(items, page.next_page_token or None, total_count=None, stable=True)
 
     async def create_many(
         self, news: Sequence[NewInvitation]

@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # an invitation answer is a few kB; more than 1 MiB is not one
 _LOG_EXCERPT = 300
 
+_CANCELLED = frozenset({408, 499})
+# 4xx statuses that say nothing about the request's content: handled here, not by adapters.
+_NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
+
 QueryParams = Mapping[str, str | int | Sequence[str]]
 
 
@@ -137,32 +141,22 @@ class UpstreamClient:
         Returns 2xx and explainable 4xx answers; raises domain errors for everything else.
         """
         settings = self.reliability
-        started = time.monotonic()
-        deadline = started + settings.total_timeout
+        deadline = time.monotonic() + settings.total_timeout
         try:
-            async with asyncio.timeout(settings.total_timeout):
-                async for attempt in stamina.retry_context(
-                    on=retry_decision(retry, settings, deadline),
-                    attempts=settings.attempts,
-                    timeout=settings.total_timeout,
-                    wait_initial=settings.wait_initial,
-                    wait_max=settings.wait_max,
-                    wait_jitter=settings.wait_jitter,
-                ):
-                    with attempt:
-                        return await self._guarded(method, url_path, operation, json_body, params)
+            async for attempt in stamina.retry_context(
+                on=retry_decision(retry, settings, deadline),
+                attempts=settings.attempts,
+                timeout=settings.total_timeout,
+                wait_initial=settings.wait_initial,
+                wait_max=settings.wait_max,
+                wait_jitter=settings.wait_jitter,
+            ):
+                with attempt:
+                    return await self._guarded(
+                        method, url_path, operation, json_body, params, deadline
+                    )
         except AttemptFailed as failed:
             raise failed.error from failed
-        except TimeoutError as exc:
-            logger.warning(
-                "%s %s exceeded its %.1fs budget",
-                self.provider.value,
-                operation,
-                settings.total_timeout,
-            )
-            raise ProviderTimeout(
-                f"{_name(self.provider)} did not answer in time", provider=self.provider
-            ) from exc
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _guarded(
@@ -172,16 +166,36 @@ class UpstreamClient:
         operation: str,
         json_body: object | None,
         params: QueryParams | None,
+        deadline: float,
     ) -> UpstreamResponse:
-        """One attempt through the circuit breaker."""
+        """One attempt, through the circuit breaker and within what is left of the budget."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:  # spent waiting between attempts: no attempt is made
+            raise self._timeout(operation)
         try:
-            async with await self.breaker.guard():
-                return await self._attempt(method, url_path, operation, json_body, params)
+            async with self.breaker.guard():
+                try:
+                    async with asyncio.timeout(remaining):
+                        return await self._attempt(method, url_path, operation, json_body, params)
+                except TimeoutError as exc:
+                    # The call's budget ran out mid-attempt (e.g. a trickling body): an outage.
+                    raise Outage(self._timeout(operation), reached=True) from exc
         except CircuitOpen as exc:
             raise ProviderUnavailable(
                 f"{_name(self.provider)} is unavailable (failing fast after repeated errors)",
                 provider=self.provider,
             ) from exc
+
+    def _timeout(self, operation: str) -> ProviderTimeout:
+        logger.warning(
+            "%s %s exceeded its %.1fs budget",
+            self.provider.value,
+            operation,
+            self.reliability.total_timeout,
+        )
+        return ProviderTimeout(
+            f"{_name(self.provider)} did not answer in time", provider=self.provider
+        )
 
     async def _attempt(
         self,
@@ -249,7 +263,7 @@ class UpstreamClient:
 
     def _screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
         status, provider = answer.status, self.provider
-        if 200 <= status < 300 or (400 <= status < 500 and status not in {401, 407, 429}):
+        if 200 <= status < 300 or (400 <= status < 500 and status not in _NOT_THE_CALLERS):
             if status >= 400:
                 self._log(logging.INFO, operation, answer, "client error")
             return answer
@@ -268,6 +282,12 @@ class UpstreamClient:
             raise ProviderUnavailable(
                 f"{_name(provider)} rejected the gateway's credentials", provider=provider
             )
+        if status in _CANCELLED:
+            # ConductorOne answers both 408 and 499 for requests it cancelled (notes §6.2): an
+            # outage like a 5xx, not something the caller did.
+            self._log(logging.WARNING, operation, answer, "cancelled upstream")
+            cancelled = ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
+            raise Outage(cancelled, reached=True)
         if 300 <= status < 400:
             self._log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
             raise self.unreadable()

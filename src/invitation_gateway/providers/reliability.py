@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
-from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 
 from ..domain.errors import ProviderError, ProviderRateLimited
 
@@ -109,22 +109,53 @@ def retry_decision(
     return decide
 
 
+class CircuitOpen(Exception):
+    """The connection's breaker is open (or already probing): fail fast, do not call."""
+
+
 class CircuitBreaker:
-    """One connection's breaker; `guard()` wraps an attempt, `state()` reports it."""
+    """One connection's breaker; `guard()` wraps an attempt, `state()` reports it.
+
+    Closed: attempts flow, outages are counted. Open: attempts fail fast until the cool-down
+    has passed. Then half-open: exactly one attempt probes (others still fail fast); its
+    success closes the breaker, its failure opens it again.
+    """
 
     def __init__(self, name: str, settings: Reliability) -> None:
         self._name = name
         self._cooldown = settings.breaker_cooldown
+        self._probing = False
         self._factory = AsyncCircuitBreakerFactory(
             default_threshold=settings.breaker_threshold,
             default_ttl=settings.breaker_cooldown,
-            # Only outages count; rate limits, 4xx answers and cancellations do not.
+            # Only outages count as failures. Anything else the upstream answered (a 4xx, a
+            # 429) shows it is up, and counts as a success.
             exclude=[(BaseException, lambda exc: not isinstance(exc, Outage))],
         )
 
-    async def guard(self) -> AsyncCircuitBreaker:
-        """The async context manager for one attempt; entering raises `CircuitOpen` when open."""
-        return await self._factory.get_breaker(self._name)
+    @asynccontextmanager
+    async def guard(self) -> AsyncIterator[None]:
+        """Wrap one attempt; raises `CircuitOpen` instead of letting it through."""
+        breaker = await self._factory.get_breaker(self._name)
+        probing = await self.state() is CircuitState.HALF_OPEN
+        if probing:
+            if self._probing:
+                raise CircuitOpen(self._name)
+            self._probing = True
+        try:
+            try:
+                await breaker.__aenter__()
+            except OpenedState as exc:
+                raise CircuitOpen(self._name) from exc
+            try:
+                yield
+            except BaseException as exc:
+                await breaker.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            await breaker.__aexit__(None, None, None)
+        finally:
+            if probing:
+                self._probing = False
 
     async def state(self) -> CircuitState:
         context = (await self._factory.get_breaker(self._name)).context
@@ -135,10 +166,7 @@ class CircuitBreaker:
             # Past its cool-down an open breaker lets the next request through as a probe.
             return (
                 CircuitState.HALF_OPEN
-                if time.time() >= opened + self._cooldown
+                if time.time() > opened + self._cooldown
                 else CircuitState.OPEN
             )
         return CircuitState.HALF_OPEN
-
-
-CircuitOpen = OpenedState

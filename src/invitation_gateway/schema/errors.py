@@ -153,6 +153,15 @@ def user_errors(exc: domain.InvitationError, *, prefix: Sequence[str]) -> list[U
     raise exc  # an InvitationError subclass nobody mapped: a bug, masked as INTERNAL
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """Whether `exc` is reported as `userErrors` (else it is a top-level error)."""
+    if isinstance(exc, domain.ProviderRejected):
+        return True
+    return isinstance(exc, domain.InvitationError) and not isinstance(
+        exc, domain.ProviderError | domain.OperationInProgress
+    )
+
+
 def top_level_error(exc: domain.ProviderError) -> ExposedError:
     extensions: dict[str, object] = {"code": exc.code, "provider": exc.provider.value}
     if isinstance(exc, domain.ProviderRateLimited) and exc.retry_after is not None:

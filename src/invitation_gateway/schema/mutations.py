@@ -6,10 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from ..domain import invitations as domain
-from ..domain.errors import InvitationError, ProviderError, ProviderRejected
+from ..domain.errors import InvitationError
 from . import global_id
 from .context import GatewayContext
-from .errors import UserError, top_level_error, user_errors
+from .errors import UserError, is_user_error, query_error, user_errors
 from .inputs import CreateInvitationInput, RevokeInvitationInput
 from .types import Invitation
 
@@ -37,15 +37,17 @@ class CreateInvitationsInput:
 class CreateInvitationResult:
     index: int = strawberry.field(description="The item's position in the input.")
     user_errors: list[UserError]
-    _failure: strawberry.Private[ProviderError | None] = None
+    _failure: strawberry.Private[Exception | None] = None
     _created: strawberry.Private[Invitation | None] = None
 
     @strawberry.field(
         description="The created invitation; null with a top-level error at this path when the upstream failed."
     )
     def invitation(self) -> Invitation | None:
+        if isinstance(self._failure, InvitationError):
+            raise query_error(self._failure)
         if self._failure is not None:
-            raise top_level_error(self._failure)
+            raise self._failure  # a bug: masked as INTERNAL, at this item's path only
         return self._created
 
 
@@ -59,13 +61,15 @@ class CreateInvitationsPayload:
     )
 
 
-def _result(index: int, outcome: domain.Invitation | InvitationError) -> CreateInvitationResult:
+def _result(index: int, outcome: domain.Invitation | Exception) -> CreateInvitationResult:
     if isinstance(outcome, domain.Invitation):
         return CreateInvitationResult(
             index=index, user_errors=[], _created=Invitation.from_domain(outcome)
         )
-    if isinstance(outcome, ProviderError) and not isinstance(outcome, ProviderRejected):
+    if not is_user_error(outcome):
+        # Upstream failures, IN_PROGRESS and bugs: a top-level error at this item's path.
         return CreateInvitationResult(index=index, user_errors=[], _failure=outcome)
+    assert isinstance(outcome, InvitationError)
     prefix = (*_INPUT, "invitations", str(index))
     return CreateInvitationResult(index=index, user_errors=user_errors(outcome, prefix=prefix))
 

@@ -8,6 +8,7 @@ never sees an adapter directly.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -41,6 +42,8 @@ from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
 ANONYMOUS = "anonymous"  # the caller until authentication lands
+_KEYED_CONCURRENCY = 8  # bulk items with an idempotency key are created at most 8 at a time
+logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedPage"]
 
@@ -86,7 +89,7 @@ class InvitationService:
 
     async def create_many(
         self, drafts: Sequence[NewInvitation], *, caller: str = ANONYMOUS
-    ) -> list[Invitation | InvitationError]:
+    ) -> list[Invitation | Exception]:
         """One result per draft, in input order; a failing item never hides the others.
 
         Valid drafts are grouped by adapter so each upstream can batch them (Clerk bulk
@@ -97,7 +100,7 @@ class InvitationService:
             raise InvalidInvitationInput.at(
                 ("invitations",), f"must hold 1 to {MAX_BULK} invitations"
             )
-        results: list[Invitation | InvitationError | None] = [None] * len(drafts)
+        results: list[Invitation | Exception | None] = [None] * len(drafts)
         groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
         keyed: list[int] = []
         for index, draft in enumerate(drafts):
@@ -111,21 +114,34 @@ class InvitationService:
                 continue
             groups.setdefault(id(port), (port, []))[1].append((index, new))
 
+        gate = asyncio.Semaphore(_KEYED_CONCURRENCY)
+
         async def one(index: int) -> None:
-            try:
-                results[index] = await self.create(drafts[index], caller=caller)
-            except InvitationError as exc:
-                results[index] = exc
+            async with gate:
+                try:
+                    results[index] = await self.create(drafts[index], caller=caller)
+                except InvitationError as exc:
+                    results[index] = exc
+                except Exception as exc:  # a bug: this item alone reports INTERNAL
+                    logger.exception("createInvitations: item %d failed unexpectedly", index)
+                    results[index] = exc
 
         async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
-            outcomes = await port.create_many([new for _, new in items])
+            outcomes: Sequence[Invitation | Exception]
+            try:
+                outcomes = await port.create_many([new for _, new in items])
+            except Exception as exc:  # a bug: these items alone report INTERNAL
+                logger.exception("createInvitations: a batch failed unexpectedly")
+                outcomes = [exc] * len(items)
             for (index, _), outcome in zip(items, outcomes, strict=True):
                 results[index] = outcome
 
         await asyncio.gather(
             *(run(port, items) for port, items in groups.values()), *(one(i) for i in keyed)
         )
-        return [r for r in results if r is not None]
+        settled = [r for r in results if r is not None]
+        assert len(settled) == len(drafts), "every item gets exactly one outcome"
+        return settled
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         return await self._port(ref).revoke(ref)

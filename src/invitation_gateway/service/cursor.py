@@ -1,9 +1,10 @@
 """The opaque cursor of a merged invitation list: where each target's walk stands.
 
 A cursor records, per target, the upstream position of the page being read (ConductorOne page
-token, Clerk offset), how many of that page's items are consumed, the sort key of the last
-invitation returned from it (so a page re-read after upstream offsets moved drops what was
-already returned), and whether the target is exhausted. It also records a fingerprint of the
+token, Clerk offset), how many of that page's items are consumed, the id and sort key of the
+last invitation returned from it (so a page re-read after invitations were added resumes right
+after that invitation, and one re-read after Clerk offsets moved drops what was already
+returned), and whether the target is exhausted. It also records a fingerprint of the
 query, so a cursor cannot be replayed against other targets or filters. Decoding is strict:
 anything `encode` did not produce is an INVALID_INPUT error on `after`.
 """
@@ -34,6 +35,7 @@ class TargetState:
     skip: int = 0  # items of that page already consumed
     last: SortKey | None = None  # sort key of the last invitation returned from this target
     done: bool = False
+    last_id: str | None = None  # upstream id of that invitation: where to resume in a re-read page
 
 
 def fingerprint(parts: object) -> str:
@@ -50,6 +52,7 @@ def encode(query_fingerprint: str, states: dict[str, TargetState]) -> str:
                 state.skip,
                 [(state.last[0] - _EPOCH) // _MICROSECOND, state.last[1]] if state.last else None,
                 state.done,
+                state.last_id,
             ]
             for key, state in states.items()
         },
@@ -84,9 +87,11 @@ def decode(cursor: str, query_fingerprint: str, keys: list[str]) -> dict[str, Ta
 
 
 def _state(value: object) -> TargetState | None:
-    if not (isinstance(value, list) and len(value) == 4):
+    if not (isinstance(value, list) and len(value) == 5):
         return None
-    position, skip, last, done = value
+    position, skip, last, done, last_id = value
+    if last_id is not None and not (isinstance(last_id, str) and 0 < len(last_id) <= 256):
+        return None
     if position is not None and not (
         isinstance(position, str) and 0 < len(position) <= _MAX_POSITION
     ):
@@ -110,4 +115,4 @@ def _state(value: object) -> TargetState | None:
             key = (_EPOCH + last[0] * _MICROSECOND, last[1])
         except (OverflowError, OSError, ValueError):
             return None
-    return TargetState(position, skip, key, done)
+    return TargetState(position, skip, key, done, last_id)

@@ -14,7 +14,13 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ..domain.errors import InvalidInvitationInput, InvitationError, Problem
+from ..domain.errors import (
+    InvalidInvitationInput,
+    InvitationError,
+    Problem,
+    ProviderRateLimited,
+    ProviderUnavailable,
+)
 from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget
 from ..domain.listing import ListQuery, sort_key
 from ..domain.validation import valid_upstream_id
@@ -62,6 +68,7 @@ class _Walk:
     next_position: str | None = None
     total: int | None = None
     fetched: bool = False
+    stable: bool = False
     failure: InvitationError | None = None
 
     @property
@@ -73,14 +80,29 @@ class _Walk:
             page = await self.port.list(
                 replace(query, target=self.target, position=self.state.position)
             )
+        except InvalidInvitationInput:
+            raise  # the cursor itself is unusable (an expired page token): the whole query fails
+        except (ProviderUnavailable, ProviderRateLimited) as exc:
+            self.failure = exc  # transient: the target stays where it was, for the next page
+            return
         except InvitationError as exc:
+            # Permanent (unknown organization, forbidden, rejected): reported, and the target is
+            # done, so a client walking the pages is not told forever that there is more.
             self.failure = exc
+            self.state = replace(self.state, done=True)
             return
         self.fetched = True
+        self.stable = page.stable
         self.total = page.total_count
         self.page_length = len(page.items)
         self.next_position = page.next_position
-        self.buffer = deque((i, item) for i, item in enumerate(page.items) if i >= self.state.skip)
+        start = self.state.skip
+        ids = [item.provider_invitation_id for item in page.items]
+        if self.state.last_id in ids:
+            # The page moved under us (invitations were added to its head, or a Clerk offset
+            # shifted): resume right after the last invitation returned, wherever it is now.
+            start = ids.index(self.state.last_id) + 1
+        self.buffer = deque((i, item) for i, item in enumerate(page.items) if i >= start)
         if not self.buffer:
             self._page_consumed()
 
@@ -88,7 +110,7 @@ class _Walk:
         """The next invitation not yet returned, dropping ones re-read after offsets moved."""
         while self.buffer:
             index, invitation = self.buffer[0]
-            if self.state.last is None or sort_key(invitation) < self.state.last:
+            if self.stable or self.state.last is None or sort_key(invitation) < self.state.last:
                 return invitation
             self._consume(index, None)
         return None
@@ -100,8 +122,15 @@ class _Walk:
 
     def _consume(self, index: int, returned: Invitation | None) -> None:
         self.buffer.popleft()
-        last = sort_key(returned) if returned is not None else self.state.last
-        self.state = replace(self.state, skip=index + 1, last=last)
+        if returned is None:
+            self.state = replace(self.state, skip=index + 1)
+        else:
+            self.state = replace(
+                self.state,
+                skip=index + 1,
+                last=sort_key(returned),
+                last_id=returned.provider_invitation_id,
+            )
         if not self.buffer:
             self._page_consumed()
 
@@ -153,7 +182,7 @@ async def merged_page(
         if len(edges) >= first or not any(w.active for w in walks):
             break
 
-    has_next = any(w.active or (w.failure is not None and not w.state.done) for w in walks)
+    has_next = any(not w.state.done for w in walks)
     totals = [w.total for w in walks]
     complete = all(w.fetched and w.failure is None for w in walks)
     return MergedPage(
