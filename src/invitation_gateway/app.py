@@ -41,6 +41,7 @@ from .web.playground import (
     playground_csp,
     render_playground,
 )
+from .web.request_errors import GraphQLRequestErrors
 
 GRAPHQL_PATH = "/graphql"
 
@@ -164,6 +165,7 @@ def create_app(
     app = FastAPI(title="invitation-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.examples = tuple(examples)
     app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
+    app.add_middleware(GraphQLRequestErrors, path=GRAPHQL_PATH)
     router = _GatewayRouter(
         build_schema(settings.graphql),
         context_getter=context,

@@ -211,7 +211,29 @@ async def test_malformed_json_is_a_400_not_a_500(gateway: GatewayClient) -> None
         "/graphql", content=b'{"query": "mutation {', headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
-    assert "JSON" in response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "JSON" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "content", "content_type"),
+    [
+        ("POST", b'{"variables": {}}', "application/json"),  # no query at all
+        ("POST", b"query { connections { name } }", "text/plain"),  # unsupported content type
+        ("PUT", b"{}", "application/json"),  # wrong method
+    ],
+)
+async def test_unusable_requests_get_graphql_shaped_errors(
+    gateway: GatewayClient, method: str, content: bytes, content_type: str
+) -> None:
+    """Requests Strawberry cannot even read still answer JSON with errors and a code."""
+    response = await gateway.http.request(
+        method, "/graphql", content=content, headers={"content-type": content_type}
+    )
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_oversized_body_is_413_and_never_parsed(
