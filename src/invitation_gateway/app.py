@@ -21,14 +21,15 @@ from strawberry.fastapi import GraphQLRouter
 from .domain.invitations import DEFAULT_CONNECTION, Provider, TargetKind
 from .idempotency import IdempotentRunner, open_store
 from .providers._clerk_wire import API_VERSION as CLERK_API_VERSION
+from .providers.auth import BearerAuth
 from .providers.base import ConnectionInfo
 from .providers.clerk import ClerkApplication, ClerkOrganization
 from .providers.conductorone import ConductorOneDirectory
 from .providers.conductorone_auth import ClientCredentialsAuth
-from .providers.http import BearerAuth, UpstreamClient, path
+from .providers.http import UpstreamClient, path
 from .providers.readiness import Probe, Readiness
 from .providers.registry import Connection, Connections
-from .schema import build_schema
+from .schema import Limits, build_schema
 from .schema.context import GatewayContext
 from .service import InvitationService
 from .settings import Settings
@@ -75,10 +76,9 @@ def _build_probes(settings: Settings, transport: httpx.AsyncBaseTransport | None
             name=DEFAULT_CONNECTION,
             provider=Provider.CONDUCTORONE,
             kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
-            base_url=c1.base_url,
             default_target_id=c1.default_directory,
         )
-        port = ConductorOneDirectory(client, connection=info.name)
+        port = ConductorOneDirectory(client)
         probes.append(
             Probe(
                 Connection(info, {port.kind: port}, client),
@@ -102,10 +102,9 @@ def _build_probes(settings: Settings, transport: httpx.AsyncBaseTransport | None
             name=DEFAULT_CONNECTION,
             provider=Provider.CLERK,
             kinds=(TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION),
-            base_url=clerk.api_url,
         )
-        application = ClerkApplication(client, connection=info.name)
-        organization = ClerkOrganization(client, connection=info.name)
+        application = ClerkApplication(client)
+        organization = ClerkOrganization(client)
         probes.append(
             Probe(
                 Connection(
@@ -167,7 +166,13 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
     app.add_middleware(GraphQLRequestErrors, path=GRAPHQL_PATH)
     router = _GatewayRouter(
-        build_schema(settings.graphql),
+        build_schema(
+            Limits(
+                max_depth=settings.graphql.max_depth,
+                max_tokens=settings.graphql.max_tokens,
+                max_aliases=settings.graphql.max_aliases,
+            )
+        ),
         context_getter=context,
         playground_html=render_playground(endpoint=GRAPHQL_PATH, examples=examples),
     )

@@ -25,10 +25,11 @@ from invitation_gateway.domain.invitations import (
 from invitation_gateway.domain.validation import validate_new_invitation
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
+from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.base import InvitationPort
 from invitation_gateway.providers.clerk import ClerkApplication, ClerkOrganization
 from invitation_gateway.providers.conductorone import ConductorOneDirectory
-from invitation_gateway.providers.http import BearerAuth, UpstreamClient
+from invitation_gateway.providers.http import UpstreamClient
 
 DIRECTORY = "2fQzV1rJ5vJ8KkLqW3yYd0uXbNc"
 ORGANIZATION = "org_2sandboxAcme0000000000000"
@@ -59,7 +60,7 @@ def _c1(
         transport=transport,
     )
     return client, Pair(
-        port=ConductorOneDirectory(client, connection="default"),
+        port=ConductorOneDirectory(client),
         target=InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, DIRECTORY),
         roles=("role-a",),
         status_of=lambda inv_id: str(emulator.invitations[inv_id]["status"]),
@@ -86,7 +87,7 @@ def _clerk(
     statuses = {InvitationStatus.PENDING: "pending", InvitationStatus.REVOKED: "revoked"}
     if kind is TargetKind.CLERK_APPLICATION:
         return client, Pair(
-            port=ClerkApplication(client, connection="default"),
+            port=ClerkApplication(client),
             target=InvitationTarget(kind, None),
             roles=(),
             status_of=lambda inv_id: str(emulator.invitations[inv_id]["status"]),
@@ -95,7 +96,7 @@ def _clerk(
             count_records=lambda: len(emulator.invitations),
         )
     return client, Pair(
-        port=ClerkOrganization(client, connection="default"),
+        port=ClerkOrganization(client),
         target=InvitationTarget(kind, ORGANIZATION),
         roles=("org:member",),
         status_of=lambda inv_id: str(emulator.organization_invitations[inv_id]["status"]),

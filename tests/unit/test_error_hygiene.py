@@ -17,9 +17,10 @@ from invitation_gateway.domain.invitations import (
     Provider,
     TargetKind,
 )
+from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.clerk import ClerkOrganization
 from invitation_gateway.providers.conductorone import ConductorOneDirectory
-from invitation_gateway.providers.http import MAX_BODY_BYTES, BearerAuth, UpstreamClient
+from invitation_gateway.providers.http import MAX_BODY_BYTES, UpstreamClient
 from invitation_gateway.providers.reliability import Reliability
 
 ONE_SHOT = Reliability(attempts=1)
@@ -63,7 +64,7 @@ async def test_conductorone_revoke_400_is_not_revocable_whatever_the_body(body: 
         "request-id",
     )
     with pytest.raises(errors.InvitationNotRevocable) as caught:
-        await ConductorOneDirectory(upstream, connection="default").revoke(C1_REF)
+        await ConductorOneDirectory(upstream).revoke(C1_REF)
     assert "request-id" not in caught.value.message
     await upstream.aclose()
 
@@ -73,7 +74,7 @@ async def test_clerk_errors_of_any_shape_become_a_generic_rejection(body: bytes)
     """A Clerk 400 without a readable ClerkErrors body is UPSTREAM_REJECTED with our own words."""
     upstream = client(Provider.CLERK, httpx.Response(400, content=body), "cf-ray")
     with pytest.raises(errors.InvitationError) as caught:
-        await ClerkOrganization(upstream, connection="default").create(ORG_NEW)
+        await ClerkOrganization(upstream).create(ORG_NEW)
     assert isinstance(caught.value, errors.ProviderRejected)
     assert caught.value.message == "Clerk rejected the request"
     await upstream.aclose()
@@ -91,7 +92,7 @@ async def test_error_bodies_are_logged_with_the_upstream_request_id(
         caplog.at_level(logging.INFO, logger="invitation_gateway"),
         pytest.raises(errors.InvitationConflict),
     ):
-        await ClerkOrganization(upstream, connection="default").create(ORG_NEW)
+        await ClerkOrganization(upstream).create(ORG_NEW)
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "trace-123" in text
     assert "ray-9" in text
@@ -104,7 +105,7 @@ async def test_a_huge_body_is_not_read_past_the_cap() -> None:
     huge = httpx.Response(200, content=b"{" + b" " * (MAX_BODY_BYTES + 10) + b"}")
     upstream = client(Provider.CONDUCTORONE, huge, "request-id")
     with pytest.raises(errors.ProviderUnavailable, match="could not read"):
-        await ConductorOneDirectory(upstream, connection="default").get(C1_REF)
+        await ConductorOneDirectory(upstream).get(C1_REF)
     await upstream.aclose()
 
 
@@ -113,5 +114,5 @@ async def test_a_redirect_is_never_followed() -> None:
     moved = httpx.Response(301, headers={"Location": "/api/v1/local-directory-configs"})
     upstream = client(Provider.CONDUCTORONE, moved, "request-id")
     with pytest.raises(errors.ProviderUnavailable):
-        await ConductorOneDirectory(upstream, connection="default").get(C1_REF)
+        await ConductorOneDirectory(upstream).get(C1_REF)
     await upstream.aclose()

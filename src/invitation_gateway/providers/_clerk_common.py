@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ..domain.errors import (
     InvalidInvitationInput,
@@ -27,6 +27,7 @@ from ..domain.errors import (
 from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
 from ..domain.listing import InvitationPage, ListQuery
 from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
+from .base import settle
 from .http import QueryParams, UpstreamClient, UpstreamResponse
 from .reliability import RetryPolicy
 
@@ -35,9 +36,6 @@ BULK_SIZE = 10  # `maxItems: 10` on both bulk endpoints
 _OVERLAP = 3
 _MAX_LIMIT = 500  # LimitParameter maximum
 _BULK_CONCURRENCY = 4
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Page(BaseModel):
@@ -74,23 +72,13 @@ def status_params(query: ListQuery) -> tuple[list[str], bool]:
 class ClerkAdapter:
     """Base of the application and organization adapters: one Clerk connection's client."""
 
-    def __init__(self, client: UpstreamClient, *, connection: str) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
-        self._connection = connection
 
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
     ) -> Invitation:
-        return to_invitation(self._parse(ClerkInvitationWire, answer, operation), target)
-
-    def _parse(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
-        try:
-            return model.model_validate(answer.json())
-        except ValidationError as exc:
-            self._client.log_unexpected(
-                operation, answer, f"unexpected body: {exc.error_count()} errors"
-            )
-            raise self._client.unreadable() from exc
+        return to_invitation(self._client.read(ClerkInvitationWire, answer, operation), target)
 
     def _error(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         code, meta = first_error(answer)
@@ -119,7 +107,7 @@ class ClerkAdapter:
         )
         if answer.status != 200:
             raise self._error(answer, "list")
-        page = self._parse(_Page, answer, "list")
+        page = self._client.read(_Page, answer, "list")
         end = start + len(page.data)
         more = len(page.data) == limit and (page.total_count is None or end < page.total_count)
         items = tuple(
@@ -149,7 +137,7 @@ class ClerkAdapter:
                         return [exc] * len(items)
                 except InvitationError:
                     pass
-                return list(await asyncio.gather(*(_settle(single(item)) for item in items)))
+                return list(await asyncio.gather(*(settle(single(item)) for item in items)))
 
         chunks = [news[i : i + BULK_SIZE] for i in range(0, len(news), BULK_SIZE)]
         results = await asyncio.gather(*(chunk(c) for c in chunks))
@@ -167,13 +155,6 @@ class ClerkAdapter:
             )
             raise self._client.unreadable()
         return list(created)
-
-
-async def _settle(call: Awaitable[Invitation]) -> Invitation | InvitationError:
-    try:
-        return await call
-    except InvitationError as exc:
-        return exc
 
 
 def _about_an_item(exc: ProviderError) -> bool:

@@ -7,7 +7,8 @@ adapter serves one target kind on one connection; `Connections` finds it for a t
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import enum
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,6 +46,14 @@ class InvitationPort(Protocol):
         ...
 
 
+class CircuitState(enum.Enum):
+    """A connection's circuit breaker: calls flow, fail fast, or the next one probes."""
+
+    CLOSED = "CLOSED"
+    OPEN = "OPEN"
+    HALF_OPEN = "HALF_OPEN"
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     """What the gateway tells callers about one configured upstream connection."""
@@ -52,7 +61,6 @@ class ConnectionInfo:
     name: str
     provider: Provider
     kinds: tuple[TargetKind, ...]
-    base_url: str
     default_target_id: str | None = None
 
 
@@ -65,3 +73,11 @@ async def read_back(port: InvitationPort, ref: InvitationRef) -> Invitation | No
         return await port.get(ref)
     except InvitationError:
         return None
+
+
+async def settle(call: Awaitable[Invitation]) -> Invitation | InvitationError:
+    """The invitation, or the domain error it failed with: one item's outcome in a batch."""
+    try:
+        return await call
+    except InvitationError as exc:
+        return exc

@@ -74,7 +74,7 @@ class ClerkApplication(ClerkAdapter):
         if answer.status != 200:
             raise self._error(answer, "create_many")
         # Application bulk answers a bare array (clerk-notes.md §2.2, §8.2).
-        items = self._parse(_BareList, answer, "create_many").root
+        items = self._client.read(_BareList, answer, "create_many").root
         return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
@@ -165,7 +165,7 @@ class ClerkOrganization(ClerkAdapter):
         if answer.status != 200:
             raise _about_target(self._error(answer, "create_many"))
         # Organization bulk answers the paginated envelope, unlike application bulk (§3.2).
-        items = self._parse(_Envelope, answer, "create_many").data
+        items = self._client.read(_Envelope, answer, "create_many").data
         return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
 
     async def revoke(self, ref: InvitationRef) -> Invitation:

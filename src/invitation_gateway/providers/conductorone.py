@@ -12,7 +12,7 @@ import asyncio
 import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -36,16 +36,13 @@ from ..domain.invitations import (
     TargetKind,
 )
 from ..domain.listing import InvitationPage, ListQuery
-from .base import read_back
+from .base import read_back, settle
 from .http import UpstreamClient, UpstreamResponse, path
 from .reliability import RetryPolicy
 
 _STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
 _MIN_PAGE, _MAX_PAGE = 10, 100
 _CONCURRENCY = 8  # creates in flight per createInvitations call
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -140,9 +137,8 @@ class ConductorOneDirectory:
 
     kind = TargetKind.CONDUCTORONE_DIRECTORY
 
-    def __init__(self, client: UpstreamClient, *, connection: str) -> None:
+    def __init__(self, client: UpstreamClient) -> None:
         self._client = client
-        self._connection = connection
 
     async def create(self, new: NewInvitation) -> Invitation:
         directory = _directory(new.target)
@@ -243,7 +239,7 @@ class ConductorOneDirectory:
             )
         if answer.status != 200:
             raise self._rejected(answer, "list")
-        page = self._parse(_SearchResponse, answer, "list")
+        page = self._client.read(_SearchResponse, answer, "list")
         items = tuple(
             invitation
             for invitation in (to_invitation(item, query.target) for item in page.items or [])
@@ -263,26 +259,16 @@ class ConductorOneDirectory:
 
         async def one(new: NewInvitation) -> Invitation | InvitationError:
             async with gate:
-                try:
-                    return await self.create(new)
-                except InvitationError as exc:
-                    return exc
+                return await settle(self.create(new))
 
         return builtins.list(await asyncio.gather(*(one(new) for new in news)))
 
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
     ) -> Invitation:
-        return to_invitation(self._parse(_InvitationEnvelope, answer, operation).invitation, target)
-
-    def _parse(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
-        try:
-            return model.model_validate(answer.json())
-        except ValidationError as exc:
-            self._client.log_unexpected(
-                operation, answer, f"unexpected body shape: {exc.error_count()} errors"
-            )
-            raise self._client.unreadable() from exc
+        return to_invitation(
+            self._client.read(_InvitationEnvelope, answer, operation).invitation, target
+        )
 
     def _rejected(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         if answer.status == 403:

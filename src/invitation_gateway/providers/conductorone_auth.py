@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
+from .auth import AuthFlowError
 from .conductorone_credentials import (
     ASSERTION_TYPE,
     TOKEN_PATH,
@@ -36,6 +37,7 @@ from .conductorone_credentials import (
     parse_client_secret,
     without_port,
 )
+from .http import parse_retry_after
 
 REFRESH_MARGIN = 30.0
 """Seconds before `expires_in` runs out at which a cached token is replaced. The Go SDK uses 10 s
@@ -48,20 +50,9 @@ _DEFAULT_RETRY_WAIT = 1.0
 _LOG_EXCERPT = 200
 
 
-class TokenError(Exception):
-    """The token endpoint gave no usable access token (refused, rate limited, or unreadable).
-
-    `status` is the token endpoint's HTTP status (None when the exchange failed another way);
-    `retry_after` is set for a 429 that said how long to wait. The message is for logs: it holds
-    the status, C1's request id and a short excerpt of the answer, never the client secret.
-    """
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
+class TokenError(AuthFlowError):
+    """The token endpoint gave no usable access token. The message holds the status, C1's
+    request id and a short excerpt of the answer, never the client secret."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +175,6 @@ class ClientCredentialsAuth(httpx.Auth):
 
     def _retry_after(self, answer: httpx.Response) -> float | None:
         # Imported here, not at the top: http.py imports this module for TokenError.
-        from .http import parse_retry_after
-
         return parse_retry_after(answer.headers.get("Retry-After"), now=self._clock())
 
     def _retry_wait(self, answer: httpx.Response) -> float | None:

@@ -18,17 +18,17 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 import stamina
-from pydantic import SecretStr
+from pydantic import BaseModel, ValidationError
 
 from .. import __version__
 from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from ..domain.invitations import Provider
-from .conductorone_auth import TokenError
+from .auth import AuthFlowError
 from .reliability import (
     AttemptFailed,
     CircuitBreaker,
@@ -49,18 +49,9 @@ _CANCELLED = frozenset({408, 499})
 # 4xx statuses that say nothing about the request's content: handled here, not by adapters.
 _NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
 
+_M = TypeVar("_M", bound=BaseModel)
+
 QueryParams = Mapping[str, str | int | Sequence[str]]
-
-
-class BearerAuth(httpx.Auth):
-    """A static `Authorization: Bearer` credential (Clerk secret keys, ConductorOne tokens)."""
-
-    def __init__(self, token: SecretStr) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
-        yield request
 
 
 def path(*segments: str) -> str:
@@ -229,9 +220,8 @@ class UpstreamClient:
                 f"{_name(self.provider)} could not be reached", provider=self.provider
             )
             raise Outage(unavailable, reached=not never_reached(exc)) from exc
-        except TokenError as exc:
-            # The OAuth token exchange inside the auth flow failed (ConductorOne client
-            # credentials). The message holds the token endpoint's status and an excerpt of its
+        except AuthFlowError as exc:
+            # The auth flow could not obtain a credential (e.g. ConductorOne's token exchange). The message holds the token endpoint's status and an excerpt of its
             # answer, never the client secret.
             logger.error("%s %s: no access token: %s", self.provider.value, operation, exc)
             if exc.status == 429:
@@ -294,6 +284,16 @@ class UpstreamClient:
         self._log(logging.WARNING, operation, answer, "server error")
         unavailable = ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
         raise Outage(unavailable, reached=True)
+
+    def read(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
+        """The answer's body as the vendor's documented model, or `unreadable()` (logged)."""
+        try:
+            return model.model_validate(answer.json())
+        except ValidationError as exc:
+            self.log_unexpected(
+                operation, answer, f"unexpected body shape: {exc.error_count()} errors"
+            )
+            raise self.unreadable() from exc
 
     def unreadable(self) -> ProviderUnavailable:
         """The error for an answer that does not have the shape the vendor documents."""

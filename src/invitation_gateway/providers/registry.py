@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from ..domain.errors import InvalidInvitationInput
 from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
-from .base import ConnectionInfo, InvitationPort
+from .base import CircuitState, ConnectionInfo, InvitationPort
 from .http import UpstreamClient
-from .reliability import CircuitState
 
 
 @dataclass(frozen=True, slots=True)

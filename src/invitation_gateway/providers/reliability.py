@@ -30,18 +30,13 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
 from ..domain.errors import ProviderError, ProviderRateLimited
+from .base import CircuitState
 
 
 class RetryPolicy(enum.Enum):
     SAFE = "safe"  # reads and revokes
     CREATE = "create"  # creates: only what provably never reached the upstream
     NEVER = "never"  # readiness probes: one attempt, the answer is the point
-
-
-class CircuitState(enum.Enum):
-    CLOSED = "CLOSED"
-    OPEN = "OPEN"
-    HALF_OPEN = "HALF_OPEN"
 
 
 @dataclass(frozen=True, slots=True)

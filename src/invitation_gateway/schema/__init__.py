@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
-from ..settings import GraphQLSettings
 from .errors import USER_ERROR_TYPES, MaskUnexpectedErrors
 from .mutations import Mutation
 from .queries import Query
 from .types import Invitation
 
 
-def build_schema(limits: GraphQLSettings | None = None) -> strawberry.Schema:
-    limits = limits or GraphQLSettings()
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What keeps hostile documents cheap (GATEWAY_GRAPHQL__MAX_*)."""
+
+    max_depth: int = 12
+    max_tokens: int = 5_000
+    max_aliases: int = 30
+
+
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    limits = limits or Limits()
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

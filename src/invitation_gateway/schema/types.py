@@ -8,7 +8,7 @@ from typing import TypeAlias
 import strawberry
 
 from ..domain import invitations as domain
-from ..providers import reliability
+from ..providers.base import CircuitState as _CircuitState
 from ..providers.base import ConnectionInfo
 from . import global_id
 
@@ -103,9 +103,9 @@ class Invitation(Node):
         )
 
 
-CircuitState: TypeAlias = reliability.CircuitState
+CircuitState: TypeAlias = _CircuitState
 strawberry.enum(
-    reliability.CircuitState,
+    _CircuitState,
     name="CircuitState",
     description="CLOSED: calls flow. OPEN: failing fast after repeated upstream errors. HALF_OPEN: the next call probes.",
 )
@@ -122,9 +122,7 @@ class GatewayConnection:
     circuit: CircuitState = strawberry.field(description="The connection's circuit breaker.")
 
     @classmethod
-    def from_domain(
-        cls, info: ConnectionInfo, circuit: reliability.CircuitState
-    ) -> GatewayConnection:
+    def from_domain(cls, info: ConnectionInfo, circuit: _CircuitState) -> GatewayConnection:
         return cls(
             name=info.name,
             provider=info.provider,

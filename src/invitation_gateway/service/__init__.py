@@ -35,9 +35,8 @@ from ..idempotency import (
     fingerprint,
     replayable_error,
 )
-from ..providers.base import ConnectionInfo, InvitationPort
+from ..providers.base import CircuitState, ConnectionInfo, InvitationPort
 from ..providers.registry import Connections
-from ..providers.reliability import CircuitState
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
