@@ -161,3 +161,15 @@ async def test_two_replicas_share_keys_through_redis(sandbox: Sandbox, redis_url
         async for name in client.scan_iter(match=f"*{key}*"):
             await client.delete(name)
         await client.aclose()
+
+
+async def test_duplicates_waiting_on_a_failing_create_do_not_resend_it(
+    gateway: GatewayClient, sandbox: Sandbox
+) -> None:
+    """10 duplicates while the upstream fails: one upstream create, and all ten see the failure."""
+    sandbox.clerk.latency = 0.05
+    sandbox.clerk.faults.add(status=503, method="POST", path_contains="/invitations", times=1)
+    variables = org_input(sandbox, "storm@example.com", "key-storm")
+    answers = await asyncio.gather(*(gateway.execute(CREATE, variables) for _ in range(10)))
+    assert {a["errors"][0]["extensions"]["code"] for a in answers} == {"UPSTREAM_UNAVAILABLE"}
+    assert creates(sandbox) == 1
