@@ -455,3 +455,28 @@ async def test_oldest_first_conductorone_with_invitations_added_between_pages(
     emails = [n["email"] for n in nodes]
     assert len(emails) == len(set(emails))
     assert before <= set(emails)
+
+
+async def test_a_target_that_times_out_is_reported_and_the_others_answer(sandbox: Sandbox) -> None:
+    """A slow ConductorOne (past its budget) is an UPSTREAM_TIMEOUT target error; Clerk answers."""
+    base = sandbox.settings()
+    c1 = base.conductorone.model_copy(update={"total_timeout": 0.2, "retry_attempts": 1})
+    settings = base.model_copy(update={"conductorone": c1})
+    sandbox.conductorone.latency = 1.0
+    app = create_app(settings, transport=sandbox.transport())
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
+        ) as http,
+    ):
+        response = await http.post(
+            "/graphql",
+            json={"query": LIST, "variables": {"targets": all_targets(sandbox), "first": 50}},
+        )
+    connection = response.json()["data"]["invitations"]
+    assert [(e["target"]["kind"], e["code"]) for e in connection["errors"]] == [
+        ("CONDUCTORONE_DIRECTORY", "UPSTREAM_TIMEOUT")
+    ]
+    assert {e["node"]["provider"] for e in connection["edges"]} == {"CLERK"}
+    assert connection["pageInfo"]["hasNextPage"] is True

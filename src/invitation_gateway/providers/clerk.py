@@ -171,13 +171,7 @@ class ClerkOrganization(ClerkAdapter):
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
             "POST",
-            path(
-                "organizations",
-                _organization(ref.target),
-                "invitations",
-                ref.provider_invitation_id,
-                "revoke",
-            ),
+            _org_invitation_path(ref, "revoke"),
             operation="revoke",
             retry=RetryPolicy.SAFE,
             # The body is optional; `requesting_user_id` stays unset so Clerk acts as the instance.
@@ -198,12 +192,7 @@ class ClerkOrganization(ClerkAdapter):
     async def get(self, ref: InvitationRef) -> Invitation | None:
         answer = await self._client.send(
             "GET",
-            path(
-                "organizations",
-                _organization(ref.target),
-                "invitations",
-                ref.provider_invitation_id,
-            ),
+            _org_invitation_path(ref),
             operation="get",
             retry=RetryPolicy.SAFE,
         )
@@ -236,6 +225,13 @@ def _about_target(error: InvitationError) -> InvitationError:
     if isinstance(error, InvitationNotFound):
         return InvitationNotFound("no such Clerk organization", field=("target", "id"))
     return error
+
+
+def _org_invitation_path(ref: InvitationRef, *tail: str) -> str:
+    """`/organizations/{org}/invitations/{id}[/tail]`, each part escaped."""
+    return path(
+        "organizations", _organization(ref.target), "invitations", ref.provider_invitation_id, *tail
+    )
 
 
 def _organization(target: InvitationTarget) -> str:

@@ -163,18 +163,9 @@ class ConductorOneDirectory:
         raise self._rejected(answer, "create")
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
-        directory = _directory(ref.target)
         answer = await self._client.send(
             "POST",
-            path(
-                "api",
-                "v1",
-                "local-directory-configs",
-                directory,
-                "invitations",
-                ref.provider_invitation_id,
-                "revoke",
-            ),
+            _invitation_path(ref, "revoke"),
             operation="revoke",
             retry=RetryPolicy.SAFE,
             # The Revoke request message has no properties: the body is `{}` (notes §2).
@@ -193,17 +184,9 @@ class ConductorOneDirectory:
         raise self._rejected(answer, "revoke")
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
-        directory = _directory(ref.target)
         answer = await self._client.send(
             "GET",
-            path(
-                "api",
-                "v1",
-                "local-directory-configs",
-                directory,
-                "invitations",
-                ref.provider_invitation_id,
-            ),
+            _invitation_path(ref),
             operation="get",
             retry=RetryPolicy.SAFE,
         )
@@ -278,6 +261,20 @@ class ConductorOneDirectory:
             operation, answer, f"unmapped client error (grpc code {status.code!r})"
         )
         return ProviderRejected("ConductorOne rejected the request", provider=Provider.CONDUCTORONE)
+
+
+def _invitation_path(ref: InvitationRef, *tail: str) -> str:
+    """`/api/v1/local-directory-configs/{directory}/invitations/{id}[/tail]`, each part escaped."""
+    directory = _directory(ref.target)
+    return path(
+        "api",
+        "v1",
+        "local-directory-configs",
+        directory,
+        "invitations",
+        ref.provider_invitation_id,
+        *tail,
+    )
 
 
 def _directory(target: InvitationTarget) -> str:
