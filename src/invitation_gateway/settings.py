@@ -185,6 +185,18 @@ class Settings(BaseSettings):
     # redis://localhost:6379/0. Unset: the embedded SQLite store.
     redis_url: SecretStr | None = None
 
+    @model_validator(mode="after")
+    def _lease_outlasts_calls(self) -> Self:
+        # An idempotency claim must outlive the create it guards, or a duplicate could take the
+        # key over while the first create is still running.
+        longest = max(self.clerk.total_timeout, self.conductorone.total_timeout)
+        if self.idempotency.lease_seconds <= longest:
+            raise ValueError(
+                "GATEWAY_IDEMPOTENCY__LEASE_SECONDS must be longer than every connection's "
+                f"TOTAL_TIMEOUT ({longest:g} s)"
+            )
+        return self
+
     @property
     def configured_upstreams(self) -> list[str]:
         found = []

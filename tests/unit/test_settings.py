@@ -53,3 +53,10 @@ def test_validation_errors_never_carry_the_rejected_value(monkeypatch: pytest.Mo
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "verysecret" not in str(caught.value)
+
+
+def test_the_idempotency_lease_must_outlast_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease shorter than an upstream call's budget is refused at startup, by name."""
+    monkeypatch.setenv("GATEWAY_CLERK__TOTAL_TIMEOUT", "90")
+    with pytest.raises(ValidationError, match="GATEWAY_IDEMPOTENCY__LEASE_SECONDS"):
+        Settings()
