@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 import redis
 from asgi_lifespan import LifespanManager
+from starlette.types import ASGIApp
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from invitation_gateway.web.playground import ExampleOperation
@@ -33,6 +35,15 @@ class GatewayClient:
         return body
 
 
+@asynccontextmanager
+async def app_client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for `app`, with its lifespan (upstream clients, stores) running."""
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            yield http
+
+
 @pytest.fixture
 def sandbox() -> Sandbox:
     return Sandbox.create()
@@ -41,10 +52,8 @@ def sandbox() -> Sandbox:
 @pytest.fixture
 async def gateway(sandbox: Sandbox) -> AsyncIterator[GatewayClient]:
     app = create_sandbox_app(sandbox)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-            yield GatewayClient(http, app.state.examples)
+    async with app_client(app) as http:
+        yield GatewayClient(http, app.state.examples)
 
 
 @pytest.fixture(scope="session")

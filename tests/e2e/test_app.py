@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import httpx
-from asgi_lifespan import LifespanManager
 
-from conftest import GatewayClient
+from conftest import GatewayClient, app_client
 from documents import CREATE
 from invitation_gateway.providers.routing import HostRoutingTransport
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
@@ -44,12 +43,7 @@ async def test_readyz_is_503_when_an_upstream_is_down(sandbox: Sandbox) -> None:
     """/readyz is 503 and names the unreachable connection when an upstream fails."""
     sandbox.clerk.faults.add(status=503, times=5)
     app = create_sandbox_app(sandbox)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         response = await http.get("/readyz")
     assert response.status_code == 503
     reachable = {c["provider"]: c["reachable"] for c in response.json()["connections"]}
@@ -89,12 +83,7 @@ async def test_unexpected_errors_are_masked_as_internal(sandbox: Sandbox) -> Non
         sandbox.settings(), transport=HostRoutingTransport({"clerk.sandbox": _ExplodingTransport()})
     )
     del app
-    async with (
-        LifespanManager(broken) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(broken) as http:
         response = await http.post(
             "/graphql",
             json={

@@ -9,12 +9,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import redis.asyncio
-from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from conftest import GatewayClient
+from conftest import GatewayClient, app_client
 from documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.sandbox import Sandbox
@@ -43,12 +41,7 @@ def creates(sandbox: Sandbox) -> int:
 async def gateway_on(sandbox: Sandbox, settings: Settings) -> AsyncIterator[GatewayClient]:
     """Another gateway process (replica) in front of the same upstreams."""
     app = create_app(settings, transport=sandbox.transport())
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         yield GatewayClient(http)
 
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from conftest import GatewayClient
+from conftest import GatewayClient, app_client
 from documents import INVITATION
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
@@ -389,12 +388,7 @@ async def test_targets_are_read_concurrently(sandbox: Sandbox) -> None:
     sandbox.clerk.latency = 0.05
     counting = _InFlight(sandbox.transport())
     app = create_app(sandbox.settings(), transport=counting)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         response = await http.post(
             "/graphql",
             json={"query": LIST, "variables": {"targets": all_targets(sandbox), "first": 5}},
@@ -464,12 +458,7 @@ async def test_a_target_that_times_out_is_reported_and_the_others_answer(sandbox
     settings = base.model_copy(update={"conductorone": c1})
     sandbox.conductorone.latency = 1.0
     app = create_app(settings, transport=sandbox.transport())
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         response = await http.post(
             "/graphql",
             json={"query": LIST, "variables": {"targets": all_targets(sandbox), "first": 50}},

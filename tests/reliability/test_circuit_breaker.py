@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-from asgi_lifespan import LifespanManager
-
+from conftest import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
@@ -38,12 +36,7 @@ async def test_breaker_opens_fails_fast_reports_and_recovers() -> None:
     )
     sandbox.clerk.faults.add(status=503, method="GET", times=100)
     app = create_app(settings, transport=sandbox.transport())
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
 
         async def query(document: str, **variables: str) -> dict[str, object]:
             response = await http.post("/graphql", json={"query": document, "variables": variables})
@@ -89,12 +82,7 @@ async def test_rate_limits_and_client_errors_do_not_open_the_breaker() -> None:
     )
     sandbox.clerk.faults.add(status=429, headers={"Retry-After": "60"}, times=5)
     app = create_app(settings, transport=sandbox.transport())
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         for _ in range(4):
             unknown = global_id.encode(
                 InvitationRef(
@@ -125,12 +113,7 @@ async def test_budget_timeouts_count_as_outages() -> None:
         sandbox.seed.organization_invitation_id,
     )
     app = create_app(settings, transport=sandbox.transport())  # type: ignore[arg-type]
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         for _ in range(2):
             body = (
                 await http.post(
@@ -153,12 +136,7 @@ async def test_half_open_lets_exactly_one_probe_through() -> None:
     variables = {"id": global_id.encode(ref)}
     sandbox.clerk.faults.add(status=503, method="GET", times=1)
     app = create_app(settings, transport=sandbox.transport())  # type: ignore[arg-type]
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         await http.post("/graphql", json={"query": GET, "variables": variables})  # opens it
         await asyncio.sleep(0.35)
         sandbox.clerk.requests.clear()

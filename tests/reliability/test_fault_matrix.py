@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 from servers import blackhole, refusing, serve
 
+from conftest import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.emulators.clerk import ClerkEmulator
@@ -256,12 +256,7 @@ def address(upstream: Upstream, row: Row) -> Iterator[str]:
 @asynccontextmanager
 async def gateway(settings: Settings, transport: Counting) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, transport=transport)  # the real network, counted
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         yield http
 
 
