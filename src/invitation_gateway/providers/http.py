@@ -221,8 +221,9 @@ class UpstreamClient:
             )
             raise Outage(unavailable, reached=not never_reached(exc)) from exc
         except AuthFlowError as exc:
-            # The auth flow could not obtain a credential (e.g. ConductorOne's token exchange). The message holds the token endpoint's status and an excerpt of its
-            # answer, never the client secret.
+            # The auth flow could not obtain a credential (e.g. ConductorOne's token exchange).
+            # Its message holds the token endpoint's status and an excerpt of its answer, never
+            # the client secret.
             logger.error("%s %s: no access token: %s", self.provider.value, operation, exc)
             if exc.status == 429:
                 raise ProviderRateLimited(
