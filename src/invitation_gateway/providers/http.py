@@ -60,6 +60,17 @@ def path(*segments: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Call:
+    """One logical upstream call, as every attempt of it is sent."""
+
+    method: str
+    path: str
+    operation: str
+    json_body: object | None
+    params: QueryParams | None
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamResponse:
     """An upstream answer the adapter has to interpret: status, headers and a capped body."""
 
@@ -132,6 +143,7 @@ class UpstreamClient:
         Returns 2xx and explainable 4xx answers; raises domain errors for everything else.
         """
         settings = self.reliability
+        call = _Call(method, url_path, operation, json_body, params)
         deadline = time.monotonic() + settings.total_timeout
         try:
             async for attempt in stamina.retry_context(
@@ -143,63 +155,51 @@ class UpstreamClient:
                 wait_jitter=settings.wait_jitter,
             ):
                 with attempt:
-                    return await self._guarded(
-                        method, url_path, operation, json_body, params, deadline
-                    )
+                    return await self._guarded(call, deadline)
         except AttemptFailed as failed:
             raise failed.error from failed
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
-    async def _guarded(
-        self,
-        method: str,
-        url_path: str,
-        operation: str,
-        json_body: object | None,
-        params: QueryParams | None,
-        deadline: float,
-    ) -> UpstreamResponse:
+    async def _guarded(self, call: _Call, deadline: float) -> UpstreamResponse:
         """One attempt, through the circuit breaker and within what is left of the budget."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:  # spent waiting between attempts: no attempt is made
-            raise self._timeout(operation)
+            raise self._over_budget(call.operation)
         try:
             async with self.breaker.guard():
                 try:
                     async with asyncio.timeout(remaining):
-                        return await self._attempt(method, url_path, operation, json_body, params)
+                        return await self._attempt(call)
                 except TimeoutError as exc:
                     # The call's budget ran out mid-attempt (e.g. a trickling body): an outage.
-                    raise Outage(self._timeout(operation), reached=True) from exc
+                    raise Outage(self._over_budget(call.operation), reached=True) from exc
         except CircuitOpen as exc:
             raise ProviderUnavailable(
                 f"{_name(self.provider)} is unavailable (failing fast after repeated errors)",
                 provider=self.provider,
             ) from exc
 
-    def _timeout(self, operation: str) -> ProviderTimeout:
+    def _over_budget(self, operation: str) -> ProviderTimeout:
         logger.warning(
             "%s %s exceeded its %.1fs budget",
             self.provider.value,
             operation,
             self.reliability.total_timeout,
         )
+        return self._timed_out()
+
+    def _timed_out(self) -> ProviderTimeout:
         return ProviderTimeout(
             f"{_name(self.provider)} did not answer in time", provider=self.provider
         )
 
-    async def _attempt(
-        self,
-        method: str,
-        url_path: str,
-        operation: str,
-        json_body: object | None,
-        params: QueryParams | None,
-    ) -> UpstreamResponse:
+    async def _attempt(self, call: _Call) -> UpstreamResponse:
+        """One HTTP exchange: the answer, or an `AttemptFailed` saying whether it reached."""
+        operation = call.operation
         started = time.perf_counter()
         try:
             async with self._client.stream(
-                method, url_path, json=json_body, params=params
+                call.method, call.path, json=call.json_body, params=call.params
             ) as response:
                 body = await _read_capped(response)
         except httpx.TimeoutException as exc:
@@ -210,10 +210,7 @@ class UpstreamClient:
                 time.perf_counter() - started,
                 type(exc).__name__,
             )
-            timeout = ProviderTimeout(
-                f"{_name(self.provider)} did not answer in time", provider=self.provider
-            )
-            raise Outage(timeout, reached=not never_reached(exc)) from exc
+            raise Outage(self._timed_out(), reached=not never_reached(exc)) from exc
         except httpx.TransportError as exc:
             logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
             unavailable = ProviderUnavailable(

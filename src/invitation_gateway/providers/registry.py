@@ -38,10 +38,6 @@ class Connections:
             self._by_key[key] = connection
 
     @property
-    def infos(self) -> list[ConnectionInfo]:
-        return [c.info for c in self._by_key.values()]
-
-    @property
     def all(self) -> list[Connection]:
         return list(self._by_key.values())
 

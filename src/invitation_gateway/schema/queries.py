@@ -7,8 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from ..domain.errors import InvalidInvitationInput, InvitationError, InvitationNotFound
-from ..domain.validation import MAX_EMAIL
+from ..domain.errors import InvitationError, InvitationNotFound
 from . import global_id
 from .connection import InvitationConnection
 from .context import GatewayContext
@@ -76,17 +75,11 @@ class Query:
             str | None, strawberry.argument(description="Continue after this cursor.")
         ] = None,
     ) -> InvitationConnection:
-        if email is not None:
-            email = email.strip()
-            if not email or len(email) > MAX_EMAIL:
-                raise query_error(
-                    InvalidInvitationInput.at(("email",), f"must be 1 to {MAX_EMAIL} characters")
-                )
         try:
             page = await info.context.service.list(
                 [t.to_domain() for t in targets],
                 statuses=frozenset(status or ()),
-                email=email,
+                email=email.strip() if email is not None else None,
                 first=first,
                 after=after,
             )

@@ -56,10 +56,6 @@ class InvitationService:
         self.connections = connections
         self._idempotency = idempotency
 
-    @property
-    def connection_infos(self) -> list[ConnectionInfo]:
-        return self.connections.infos
-
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
         return [(c.info, await c.circuit()) for c in self.connections.all]

@@ -23,7 +23,7 @@ from ..domain.errors import (
 )
 from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget
 from ..domain.listing import ListQuery, sort_key
-from ..domain.validation import valid_upstream_id
+from ..domain.validation import MAX_EMAIL, valid_upstream_id
 from ..providers.base import InvitationPort
 from ..providers.registry import Connections
 from . import cursor as cursors
@@ -64,7 +64,6 @@ class _Walk:
     port: InvitationPort
     state: TargetState
     buffer: deque[tuple[int, Invitation]] = field(default_factory=deque)
-    page_length: int = 0
     next_position: str | None = None
     total: int | None = None
     fetched: bool = False
@@ -94,7 +93,6 @@ class _Walk:
         self.fetched = True
         self.stable = page.stable
         self.total = page.total_count
-        self.page_length = len(page.items)
         self.next_position = page.next_position
         start = self.state.skip
         ids = [item.provider_invitation_id for item in page.items]
@@ -151,7 +149,7 @@ async def merged_page(
     after: str | None,
 ) -> MergedPage:
     """The page of `first` invitations after `after`, across `targets`, newest first."""
-    walks = _walks(connections, targets, first)
+    walks = _walks(connections, targets, first, email)
     query_fingerprint = cursors.fingerprint(
         [sorted(w.key for w in walks), sorted(s.value for s in statuses), email]
     )
@@ -212,9 +210,12 @@ def _heads(walks: list[_Walk]) -> tuple[list[tuple[_Walk, Invitation]], bool]:
 
 
 def _walks(
-    connections: Connections, targets: Sequence[InvitationTarget], first: int
+    connections: Connections, targets: Sequence[InvitationTarget], first: int, email: str | None
 ) -> list[_Walk]:
+    """The targets to read, resolved; every problem with the arguments is raised at once."""
     problems: list[Problem] = []
+    if email is not None and not 0 < len(email) <= MAX_EMAIL:
+        problems.append(Problem(("email",), f"must be 1 to {MAX_EMAIL} characters"))
     if not 0 <= first <= MAX_FIRST:
         problems.append(Problem(("first",), f"must be between 0 and {MAX_FIRST}"))
     if not 1 <= len(targets) <= MAX_TARGETS:
