@@ -3,18 +3,70 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import redis
+import time_machine
 from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from invitation_gateway.web.playground import ExampleOperation
+
+FIXED_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+"""The instant tests with dated data run at (see `fixed_clock`): never today's date."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-ahead-days",
+        type=int,
+        default=0,
+        help="run the whole suite with the wall clock moved this many days ahead (CI: 400)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clock_ahead(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With --clock-ahead-days, every test sees a clock that far ahead (and still ticking).
+
+    CI runs the suite twice, today and more than a year ahead: a test that passes only in some
+    months fails the second run. Monotonic clocks are left alone (time-machine does not move
+    them), so timeouts and the event loop behave as they do in production.
+    """
+    days: int = request.config.getoption("--clock-ahead-days")
+    if not days:
+        yield
+        return
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True):
+        yield
+
+
+@pytest.fixture
+def real_clock() -> Iterator[None]:
+    """The real wall clock, for tests that talk to a subprocess (which no travel reaches)."""
+    if not time_machine.escape_hatch.is_travelling():
+        yield
+        return
+    now = datetime.fromtimestamp(time_machine.escape_hatch.time.time(), UTC)
+    with time_machine.travel(now, tick=True):
+        yield
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[time_machine.Coordinates]:
+    """The wall clock at FIXED_NOW, ticking: for tests that seed invitations at fixed dates.
+
+    The gateway and the emulators read the same clock, so tokens, expiry and creation times
+    stay consistent with each other while being independent of the day the suite runs.
+    """
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 class GatewayClient:

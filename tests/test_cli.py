@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import subprocess
@@ -10,9 +12,16 @@ import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+from clerk_backend_api import Clerk
 
 from invitation_gateway.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _subprocess_clock(real_clock: None) -> None:
+    """The CLI runs in a subprocess on the real clock: sign and check tokens on that one too."""
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -117,3 +126,89 @@ def test_sandbox_command_serves_graphql_on_a_real_socket() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _c1_assertion(client_id: str, client_secret: str, audience: str) -> str:
+    """A client assertion as ConductorOne's SDKs sign it (conductorone-notes.md §5.2)."""
+    jwk = json.loads(base64.urlsafe_b64decode(client_secret.rsplit(":", 1)[1] + "=="))
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": client_id, "aud": [audience], "exp": now + 120, "iat": now}
+    return jwt.encode(claims, jwt.PyJWK(jwk).key, algorithm="EdDSA")
+
+
+@pytest.mark.e2e
+def test_emulate_serves_both_emulators_for_the_vendors_sdks() -> None:
+    """`emulate` prints URLs and credentials, then a Clerk SDK call and C1 calls (OAuth) work."""
+    port = _free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "invitation_gateway", "emulate", "--port", str(port)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            _check_emulate(process, port)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _check_emulate(process: subprocess.Popen[str], port: int) -> None:
+    """Read the banner, wait until it serves, then call it as the vendor SDKs would."""
+    assert process.stdout is not None
+    banner = {}
+    while "GATEWAY_CONDUCTORONE__DEFAULT_DIRECTORY" not in banner:
+        line = process.stdout.readline()
+        assert line, "emulate exited before printing its credentials"
+        if not line.startswith("#"):
+            name, _, value = line.strip().partition("=")
+            banner[name] = value
+    base = f"http://127.0.0.1:{port}"
+    assert banner["CLERK_API_URL"] == f"{base}/clerk/v1"
+    assert banner["CONDUCTORONE_BASE_URL"] == f"{base}/conductorone"
+    assert banner["CONDUCTORONE_CLIENT_ID"] == f"emulate@127.0.0.1:{port}/pcc"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "emulate did not start within 30 s"
+        assert process.poll() is None, "emulate exited early"
+        time.sleep(0.2)
+
+    with Clerk(bearer_auth=banner["CLERK_SECRET_KEY"], server_url=banner["CLERK_API_URL"]) as clerk:
+        invitation = clerk.organization_invitations.create(
+            organization_id=banner["CLERK_ORGANIZATION_ID"],
+            email_address="sdk@example.com",
+            role="org:member",
+            inviter_user_id=banner["CLERK_ADMIN_USER_ID"],
+        )
+    assert invitation.public_inviter_data is not None
+    assert invitation.public_inviter_data.user_id == banner["CLERK_ADMIN_USER_ID"]
+
+    c1 = banner["CONDUCTORONE_BASE_URL"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_id": banner["CONDUCTORONE_CLIENT_ID"],
+        "client_assertion": _c1_assertion(
+            banner["CONDUCTORONE_CLIENT_ID"], banner["CONDUCTORONE_CLIENT_SECRET"], "127.0.0.1"
+        ),
+    }
+    token = httpx.post(banner["CONDUCTORONE_TOKEN_URL"], data=form, timeout=5).json()
+    for index, bearer in enumerate((token["access_token"], banner["CONDUCTORONE_TOKEN"])):
+        created = httpx.post(
+            f"{c1}/api/v1/local-directory-configs/{banner['CONDUCTORONE_DIRECTORY_ID']}/invitations",
+            json={"email": f"c1-{index}@example.com", "displayName": "SDK"},
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=5,
+        )
+        assert created.json()["invitation"]["status"] == "LOCAL_INVITATION_STATUS_PENDING"
+
+    state = httpx.get(f"{base}/clerk/__emulator__/state", timeout=5).json()
+    assert any(
+        i["email_address"] == "sdk@example.com" for i in state["organization_invitations"].values()
+    )

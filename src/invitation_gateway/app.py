@@ -188,12 +188,15 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> JSONResponse:
-        report = await request.app.state.readiness.report()
-        ready = all(entry["reachable"] for entry in report)
-        return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "connections": report},
-            status_code=200 if ready else 503,
-        )
+    async def readyz(request: Request, strict: bool = False) -> JSONResponse:
+        # 503 only for what is wrong with this replica; an upstream outage, which every
+        # replica shares, shows in the body (or as a 503 with `?strict=true`). See readiness.py.
+        readiness: Readiness | None = getattr(request.app.state, "readiness", None)
+        body: dict[str, object]
+        if readiness is None:  # the lifespan has not run: nothing is wired to serve with
+            status, body = 503, {"status": "starting", "connections": []}
+        else:
+            status, body = (await readiness.report()).answer(strict=strict)
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     return app

@@ -1,4 +1,4 @@
-"""The `invitation-gateway` command: `serve`, `sandbox` and `export-schema`."""
+"""The `invitation-gateway` command: `serve`, `sandbox`, `emulate` and `export-schema`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +25,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = commands.add_parser(
         "sandbox", help="serve the gateway against built-in emulators (no vendor account needed)"
     )
-    for command, host, port in ((serve, "0.0.0.0", 8000), (sandbox, "127.0.0.1", 8000)):  # noqa: S104 - serve is meant to listen on all interfaces
+    emulate = commands.add_parser(
+        "emulate", help="serve only the Clerk and ConductorOne emulators, for vendor SDKs and curl"
+    )
+    listeners = (
+        (serve, "0.0.0.0", 8000),  # noqa: S104 - serve is meant to listen on all interfaces
+        (sandbox, "127.0.0.1", 8000),
+        (emulate, "127.0.0.1", 8001),  # beside a gateway on 8000
+    )
+    for command, host, port in listeners:
         command.add_argument("--host", default=host)
         command.add_argument("--port", type=int, default=port)
         command.add_argument(
@@ -44,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    app: Starlette  # the gateway (a FastAPI app) or, for `emulate`, the emulators
     if args.command == "sandbox":
         from .sandbox import create_sandbox_app
 
@@ -52,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"invitation-gateway sandbox: GraphiQL at http://{args.host}:{args.port}/graphql",
             file=sys.stderr,
         )
+    elif args.command == "emulate":
+        from .emulators.serve import create_emulator_server
+
+        # Clients cannot connect to a wildcard address: name loopback in what we print.
+        public = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+        public = f"[{public}]" if ":" in public else public
+        server = create_emulator_server(public_host=f"{public}:{args.port}")
+        # stdout: the credentials are the command's output (`NAME=value` lines a shell can use)
+        print(server.banner(f"http://{public}:{args.port}"), flush=True)
+        app = server.app
     else:
         from .app import create_app
         from .settings import MISSING_UPSTREAM, Settings

@@ -9,7 +9,9 @@ also mounted under `/emulators/…` so a person can look at their state or injec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
@@ -48,9 +50,10 @@ class Sandbox:
     c1_client_secret: SecretStr
 
     @classmethod
-    def create(cls, *, seeded: bool = True) -> Sandbox:
-        c1 = ConductorOneEmulator(token=C1_TOKEN, host=C1_HOST)
-        clerk = ClerkEmulator(secret_key=CLERK_SECRET_KEY)
+    def create(cls, *, seeded: bool = True, clock: Callable[[], datetime] | None = None) -> Sandbox:
+        """Emulators seeded relative to `clock` (default: the wall clock)."""
+        c1 = ConductorOneEmulator(token=C1_TOKEN, host=C1_HOST, clock=clock)
+        clerk = ClerkEmulator(secret_key=CLERK_SECRET_KEY, clock=clock)
         client_id, client_secret = c1.create_client("sandbox")
         return cls(
             c1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from conftest import GatewayClient
@@ -65,7 +66,11 @@ async def test_mixed_success_and_failure_come_back_per_item(
     gateway: GatewayClient, sandbox: Sandbox
 ) -> None:
     """Invalid, duplicate and good items across targets each get their own answer, in order."""
-    sandbox.clerk.add_organization_invitation(sandbox.seed.organization_id, "taken@example.com")
+    # Invited an hour ago, elsewhere: Clerk re-uses it, and the gateway tells it by its age.
+    an_hour_ago = sandbox.clerk.now() - timedelta(hours=1)
+    sandbox.clerk.add_organization_invitation(
+        sandbox.seed.organization_id, "taken@example.com", created_at=an_hour_ago
+    )
     items = [
         org_item(sandbox, "fine-1@example.com"),
         org_item(sandbox, "not-an-email"),

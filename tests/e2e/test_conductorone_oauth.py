@@ -13,13 +13,15 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+import time_machine
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
@@ -27,11 +29,11 @@ from conftest import GatewayClient
 from documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone_auth import REFRESH_MARGIN
 from invitation_gateway.sandbox import C1_URL, Sandbox
 from invitation_gateway.settings import ConductorOneSettings, Settings
 
 TOKEN_PATH = "/auth/v1/token"
+STOPPED_AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -46,6 +48,14 @@ async def create_c1(gateway: GatewayClient, sandbox: Sandbox, email: str) -> dic
     payload: dict[str, Any] = body["data"]["createInvitation"]
     assert payload["userErrors"] == []
     return payload
+
+
+@pytest.fixture
+def stopped_clock() -> Iterator[time_machine.Coordinates]:
+    """The wall clock (the gateway's token clock and the emulator's) stopped at a fixed instant,
+    never today's, and moved only by the test."""
+    with time_machine.travel(STOPPED_AT, tick=False) as traveller:
+        yield traveller
 
 
 def calls(sandbox: Sandbox) -> list[str]:
@@ -110,16 +120,24 @@ async def test_a_second_request_reuses_the_cached_token(
     assert first == second
 
 
-async def test_a_token_near_its_expiry_is_replaced_before_it_is_used(
-    gateway: GatewayClient, sandbox: Sandbox
+@pytest.mark.parametrize(("lifetime", "reused_for"), [(5, 4), (30, 24), (3600, 3570)])
+async def test_a_token_is_reused_for_most_of_its_life_and_replaced_before_it_expires(
+    stopped_clock: time_machine.Coordinates,
+    gateway: GatewayClient,
+    sandbox: Sandbox,
+    lifetime: int,
+    reused_for: int,
 ) -> None:
-    """A token whose expires_in is inside the refresh margin is not reused: no 401 round trip."""
-    sandbox.conductorone.token_ttl_seconds = int(REFRESH_MARGIN) - 10
+    """Mutations share a token for four fifths of its life; a new one comes before it expires."""
+    sandbox.conductorone.token_ttl_seconds = lifetime
     await create_c1(gateway, sandbox, "ada@example.com")
+    stopped_clock.shift(reused_for - 0.5)
     await create_c1(gateway, sandbox, "grace@example.com")
-    assert calls(sandbox) == ["token", "api", "token", "api"]
-    first, second = bearers(sandbox)
-    assert first != second
+    stopped_clock.shift(0.5)
+    await create_c1(gateway, sandbox, "edsger@example.com")
+    assert calls(sandbox) == ["token", "api", "api", "token", "api"]
+    first, second, third = bearers(sandbox)
+    assert first == second != third
 
 
 async def test_an_api_401_refreshes_the_token_once_and_retries_the_mutation(
@@ -141,14 +159,15 @@ async def test_an_api_401_refreshes_the_token_once_and_retries_the_mutation(
 
 @pytest.mark.parametrize("expiry", ["revoked upstream", "stale on the gateway's clock"])
 async def test_fifty_concurrent_mutations_with_an_expired_token_make_one_token_request(
-    gateway: GatewayClient, sandbox: Sandbox, expiry: str
+    stopped_clock: time_machine.Coordinates, gateway: GatewayClient, sandbox: Sandbox, expiry: str
 ) -> None:
     """Single flight: 50 concurrent createInvitation calls with a dead token fetch one new token."""
-    if expiry == "stale on the gateway's clock":
-        sandbox.conductorone.token_ttl_seconds = int(REFRESH_MARGIN) - 10
+    sandbox.conductorone.token_ttl_seconds = 30
     await create_c1(gateway, sandbox, "first@example.com")
     if expiry == "revoked upstream":
         sandbox.conductorone.expire_tokens()
+    else:
+        stopped_clock.shift(25)  # inside the token's last fifth, before it expires
     sandbox.conductorone.latency = 0.02  # keep all 50 in flight together
     payloads = await asyncio.gather(
         *(create_c1(gateway, sandbox, f"user{i}@example.com") for i in range(50))

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,10 @@ async def test_a_replayed_user_error_is_the_same_error(
     gateway: GatewayClient, sandbox: Sandbox
 ) -> None:
     """A key whose first answer was ALREADY_EXISTS answers it again, without asking Clerk again."""
-    sandbox.clerk.add_organization_invitation(sandbox.seed.organization_id, "taken@example.com")
+    an_hour_ago = sandbox.clerk.now() - timedelta(hours=1)  # invited before, elsewhere
+    sandbox.clerk.add_organization_invitation(
+        sandbox.seed.organization_id, "taken@example.com", created_at=an_hour_ago
+    )
     variables = org_input(sandbox, "taken@example.com", "key-dup")
     first = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
     calls = creates(sandbox)

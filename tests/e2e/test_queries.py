@@ -33,6 +33,11 @@ LIST = f"""query List($targets: [InvitationTargetInput!]!, $status: [InvitationS
 }}"""
 
 
+@pytest.fixture(autouse=True)
+def _dated(fixed_clock: object) -> None:
+    """The seeded invitations carry fixed dates in November 2026: run at a fixed instant."""
+
+
 def ref_id(kind: TargetKind, target_id: str | None, upstream_id: str) -> str:
     return global_id.encode(InvitationRef(InvitationTarget(kind, target_id), upstream_id))
 
@@ -151,7 +156,7 @@ async def test_the_same_invitation_is_read_once_per_operation(
 
 def seed_many(sandbox: Sandbox, count: int) -> None:
     """Give each of the three targets `count` invitations with interleaved creation times."""
-    start = datetime(2026, 11, 1, tzinfo=UTC)
+    start = datetime(2026, 11, 1, tzinfo=UTC)  # 30-day expiry: pending at FIXED_NOW
     for i in range(count):
         sandbox.conductorone.add_invitation(
             sandbox.seed.directory_id,

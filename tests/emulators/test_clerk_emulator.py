@@ -580,10 +580,22 @@ async def test_inviting_a_member_is_already_a_member(
     clerk_error(response, 400, "already_a_member_in_organization")
 
 
-async def test_a_second_pending_org_invitation_is_not_unique(
+async def test_a_second_org_invitation_for_a_pending_email_resends_the_existing_one(
     client: httpx.AsyncClient, emu: ClerkEmulator
 ) -> None:
-    """A pending invitation for the email in this org is 400 organization_invitation_not_unique."""
+    """By default a create for a pending email answers 200 with the existing invitation, re-sent."""
+    first = await create_org(client)
+    again = await create_org(client, email="Ada@example.com", role="org:admin")
+    assert again == first  # same id, role, created_at and updated_at: nothing new is saved
+    assert len(emu.organization_invitations) == 1
+    assert emu.organization_invitations[first["id"]]["_resend_count"] == 1
+
+
+async def test_with_reject_a_second_pending_org_invitation_is_not_unique(
+    client: httpx.AsyncClient, emu: ClerkEmulator
+) -> None:
+    """With duplicate_organization_invitation=reject, a pending email is 400 not_unique."""
+    emu.duplicate_organization_invitation = "reject"
     first = await create_org(client)
     response = await client.post(
         ORG_INVITATIONS, json={"email_address": "ada@example.com", "role": "org:admin"}

@@ -27,7 +27,13 @@ from invitation_gateway.domain.invitations import (
     Provider,
     TargetKind,
 )
-from invitation_gateway.idempotency import decode, encode_invitation, replayable_error
+from invitation_gateway.idempotency import (
+    UnknownOutcome,
+    decode,
+    encode_invitation,
+    encode_unknown,
+    replayable_error,
+)
 
 FULL = Invitation(
     target=InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, "2fQzDir", "eu"),
@@ -160,3 +166,11 @@ def test_bytes_it_did_not_write_are_a_value_error(payload: bytes) -> None:
     """Garbled, foreign or future payloads fail loudly as ValueError, never as a domain error."""
     with pytest.raises(ValueError, match=r"idempotency payload|unsupported|unknown|NOWHERE"):
         decode(payload)
+
+
+def test_an_unknown_outcome_round_trips_with_its_start_and_attempt() -> None:
+    """ "Reached the upstream, answer lost" is stored with when it began and which attempt it was."""
+    started = datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    with pytest.raises(UnknownOutcome) as caught:
+        decode(encode_unknown(started, 2))
+    assert (caught.value.started_at, caught.value.attempt) == (started, 2)

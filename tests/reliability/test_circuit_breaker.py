@@ -56,7 +56,7 @@ async def test_breaker_opens_fails_fast_reports_and_recovers() -> None:
         fast_fail = await query(GET, id=invitation)
         assert fast_fail["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"  # type: ignore[index]
         assert len(sandbox.clerk.requests) == 3  # failed fast: the upstream saw nothing
-        ready = await http.get("/readyz")
+        ready = await http.get("/readyz", params={"strict": "true"})
         assert ready.status_code == 503
         assert {c["provider"]: c["circuit"] for c in ready.json()["connections"]}["CLERK"] == "OPEN"
 

@@ -165,6 +165,19 @@ MATRIX = [
         fault={"body": b'{"unexpected": [1, 2, 3]}'},
     ),
     Row(
+        "dropped after acting",  # the upstream did it; the connection broke before the answer
+        Outcome("UPSTREAM_UNAVAILABLE", 1, 1),
+        Outcome("OK", 2, 1.5),  # the retry hears "not pending", reads REVOKED: our success
+        fault={"drop": True},
+    ),
+    Row(
+        "503 after acting",
+        Outcome("UPSTREAM_UNAVAILABLE", 1, 1),
+        Outcome("OK", 2, 1.5),
+        status=503,
+        fault={"after": True},
+    ),
+    Row(
         "oversized body",
         Outcome("UPSTREAM_UNAVAILABLE", 1, 1.5),
         Outcome("UPSTREAM_UNAVAILABLE", 1, 1.5),
@@ -329,3 +342,5 @@ async def test_fault_matrix(row: Row, operation: str, vendor: str) -> None:
         assert transport.sent == expected.attempts
     assert expected.at_least <= elapsed < expected.within, f"{elapsed:.2f}s"
     assert upstream.created() <= 1
+    if operation == "create" and (row.fault.get("drop") or row.fault.get("after")):
+        assert upstream.created() == 1  # the fault came after the upstream acted

@@ -109,9 +109,25 @@ class ProviderRejected(ProviderError):
 
 
 class ProviderUnavailable(ProviderError):
-    """Transport errors, 5xx, rejected gateway credentials, answers we cannot read."""
+    """Transport errors, 5xx, rejected gateway credentials, answers we cannot read.
+
+    `may_have_acted` is True when the request reached the upstream and its answer was lost or
+    was a failure sent after the fact (a dropped connection, a read timeout, a 5xx): the
+    upstream may have done what was asked, so a create must not simply be sent again.
+    """
 
     code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: Provider,
+        field: FieldPath | None = None,
+        may_have_acted: bool = False,
+    ) -> None:
+        super().__init__(message, provider=provider, field=field)
+        self.may_have_acted = may_have_acted
 
 
 class ProviderTimeout(ProviderUnavailable):

@@ -226,6 +226,33 @@ def organization_invitation_not_unique() -> ClerkApiError:
     )
 
 
+def not_a_member_in_organization() -> ClerkApiError:
+    # The long message is the server snapshot's (clerk-notes.md §5.2 quotes its start).
+    return _one(
+        403,
+        "not_a_member_in_organization",
+        "not a member",
+        "Current user is not a member of the organization. "
+        "Only organization members can perform this action.",
+    )
+
+
+def missing_organization_permission(permission: str) -> ClerkApiError:
+    # meta `permissions` as the server snapshot sends it (clerk-notes.md §3.1, §5.2)
+    return _one(
+        403,
+        "missing_organization_permission",
+        "missing permission",
+        "Current user is missing an organization permission.",
+        permissions=[permission],
+    )
+
+
+def user_not_found(user_id: str) -> ClerkApiError:
+    # The server snapshot's UserNotFound; the spec only says 404 ResourceNotFound (clerk-notes §3.8).
+    return _one(404, "resource_not_found", "not found", f"No user was found with id {user_id}")
+
+
 def organization_invitation_not_pending() -> ClerkApiError:
     return _one(
         404,

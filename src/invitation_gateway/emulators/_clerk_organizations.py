@@ -7,13 +7,19 @@ GET  /v1/organizations/{org}/invitations/pending    deprecated pending list (§3
 GET  /v1/organizations/{org}/invitations/{id}       get (§3.5)
 POST /v1/organizations/{org}/invitations/{id}/revoke  revoke; unknown or not pending = 404 (§3.6)
 GET  /v1/organization_invitations                   instance-wide list (§3.7)
+GET  /v1/users/{user_id}/organization_invitations   one user's invitations (§3.8)
+
+A create for an email with a pending invitation in the organization follows
+`duplicate_organization_invitation`: `resend` (Clerk's documented behaviour, §3.1: the existing
+invitation is sent again and answered, nothing new is created) or `reject` (400
+`organization_invitation_not_unique`, what Clerk answers when two creates race).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from invitation_gateway.emulators import _clerk_errors as errors
 from invitation_gateway.emulators._clerk_params import (
@@ -26,6 +32,7 @@ from invitation_gateway.emulators._clerk_params import (
     query_value,
     revoke_params,
 )
+from invitation_gateway.emulators._clerk_users import check_can_manage_members, public_user_data
 from invitation_gateway.emulators._clerk_wire import (
     effective_status,
     expires_at,
@@ -41,14 +48,21 @@ from invitation_gateway.emulators._routing import Router
 
 _ORG = "/v1/organizations/{organization_id}/invitations"
 
+DuplicateOrganizationInvitation = Literal["resend", "reject"]
+
 
 class OrganizationState(Protocol):
     """What the endpoints need from the emulator; read on every call, so reassigning is safe."""
 
     organizations: dict[str, dict[str, Any]]
     organization_invitations: dict[str, dict[str, Any]]
+    users_by_id: dict[str, dict[str, Any]]
+    role_permissions: dict[str, set[str]]
+    duplicate_organization_invitation: DuplicateOrganizationInvitation
 
     def now(self) -> datetime: ...
+
+    def stamp(self) -> datetime: ...
 
 
 class OrganizationInvitations:
@@ -63,6 +77,7 @@ class OrganizationInvitations:
         router.add("GET", _ORG + "/pending", self._list_pending)  # literal before {invitation_id}
         router.add("GET", _ORG + "/{invitation_id}", self._get)
         router.add("POST", _ORG + "/{invitation_id}/revoke", self._revoke)
+        router.add("GET", "/v1/users/{user_id}/organization_invitations", self._list_for_user)
 
     def status_of(self, invitation: Mapping[str, Any]) -> str:
         return effective_status(invitation, ms(self._state.now()))
@@ -74,6 +89,7 @@ class OrganizationInvitations:
         created: datetime,
     ) -> dict[str, Any]:
         created_ms = ms(created)
+        inviter = self._state.users_by_id.get(params.inviter_user_id or "")
         invitation: dict[str, Any] = {
             "object": "organization_invitation",
             "id": "orginv_" + new_ksuid(created),
@@ -81,8 +97,8 @@ class OrganizationInvitations:
             "role": params.role,
             "role_name": role_name(params.role),
             "organization_id": organization["id"],
-            "inviter_id": None,  # no inviter modelled, see _check_can_invite
-            "public_inviter_data": None,
+            "inviter_id": params.inviter_user_id,
+            "public_inviter_data": public_user_data(inviter) if inviter else None,
             "status": "pending",
             "public_metadata": params.public_metadata,
             "private_metadata": params.private_metadata,
@@ -92,7 +108,7 @@ class OrganizationInvitations:
             "updated_at": created_ms,
             "_notify": params.notify,
             "_redirect_url": params.redirect_url,
-            "_inviter_user_id": params.inviter_user_id,
+            "_resend_count": 0,  # how often Clerk sent the email again (`resend`)
         }
         self._state.organization_invitations[invitation["id"]] = invitation
         return invitation
@@ -103,17 +119,30 @@ class OrganizationInvitations:
         body = object_body(request.body)
         organization = self._organization(params["organization_id"])
         wanted = organization_invitation_params(body)
-        self._check_can_invite(organization, [wanted])
-        return self._view(self.new_invitation(organization, wanted, self._state.now()))
+        return self._view(self._create_all(organization, [wanted])[0])
 
     def _bulk_create(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
         items = array_body(request.body)
         organization = self._organization(params["organization_id"])
         batch = [organization_invitation_params(item) for item in items]
-        self._check_can_invite(organization, batch)  # every check runs before any insert
-        now = self._state.now()
-        created = [self.new_invitation(organization, item, now) for item in batch]
+        created = self._create_all(organization, batch)
         return {"data": [self._view(item) for item in created], "total_count": len(created)}
+
+    def _create_all(
+        self, organization: Mapping[str, Any], batch: Sequence[OrganizationInvitationParams]
+    ) -> list[dict[str, Any]]:
+        existing = self._check_can_invite(organization, batch)  # every check before any insert
+        answers = []
+        for item, pending in zip(batch, existing, strict=True):
+            if pending is not None:
+                # Clerk re-uses the pending invitation and sends its email again (notes §3.1).
+                # The server snapshot inserts only new rows, so nothing of it is saved: the
+                # stored invitation is answered as it is, updated_at included (UNVERIFIED now).
+                pending["_resend_count"] += 1
+                answers.append(pending)
+            else:  # one stamp per item: bulk items never share a created_at
+                answers.append(self.new_invitation(organization, item, self._state.stamp()))
+        return answers
 
     def _list(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
         organization_id = self._organization(params["organization_id"])["id"]
@@ -157,10 +186,11 @@ class OrganizationInvitations:
         return self._view(invitation)
 
     def _revoke(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        # `requesting_user_id` is type-checked but not enforced: the emulator has no user ids to
-        # check admin rights against (clerk-notes.md §3.6 lists 403s for that).
-        revoke_params(request.body)
+        requesting_user_id = revoke_params(request.body)
         organization = self._organization(params["organization_id"])
+        # The requester's rights are checked before the invitation is looked up (notes §3.6).
+        permissions = self._state.role_permissions
+        check_can_manage_members(organization, [requesting_user_id], permissions)
         invitation = self._state.organization_invitations.get(params["invitation_id"])
         # Unknown and not pending are the same 404 (clerk-notes.md §3.6, §8.4).
         if (
@@ -169,8 +199,27 @@ class OrganizationInvitations:
             or self.status_of(invitation) != "pending"
         ):
             raise errors.organization_invitation_not_pending()
-        invitation.update(status="revoked", updated_at=ms(self._state.now()))
+        invitation.update(status="revoked", updated_at=ms(self._state.stamp()))
         return self._view(invitation)
+
+    def _list_for_user(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
+        user = self._state.users_by_id.get(params["user_id"])
+        if user is None:
+            raise errors.user_not_found(params["user_id"])
+        statuses = query_statuses(request.query)
+        # The invitations sent to the user's email address. The snapshot links an invitation to
+        # a user id when it is created for an existing user or accepted (notes §3.8); matching
+        # by email also finds one sent before the user signed up another way.
+        email = user["email_address"].casefold()
+        return self._page(
+            request.query,
+            lambda item: (
+                item["email_address"].casefold() == email
+                and (not statuses or self.status_of(item) in statuses)
+            ),
+            with_organization=True,
+            sortable=False,
+        )
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -182,27 +231,36 @@ class OrganizationInvitations:
 
     def _check_can_invite(
         self, organization: Mapping[str, Any], batch: Sequence[OrganizationInvitationParams]
-    ) -> None:
-        # Order from clerk-notes.md §3.1: role, membership, then duplicate pending invitation.
-        # `inviter_user_id` is accepted but not checked: the emulator models no user ids.
+    ) -> list[dict[str, Any] | None]:
+        """Raise what Clerk would; else each item's pending invitation to re-use (or None)."""
+        # Order from clerk-notes.md §3.1: role, the inviters' rights, membership, then the
+        # pending invitation for the email.
         if any(item.role not in organization["roles"] for item in batch):
             raise errors.organization_role_not_found()
+        inviters = [item.inviter_user_id for item in batch]
+        check_can_manage_members(organization, inviters, self._state.role_permissions)
         members = {email.casefold() for email in organization["members"]}
         for item in batch:
             if item.email_address.casefold() in members:
                 raise errors.already_a_member(item.email_address)
-        # The old server snapshot re-sent an existing pending invitation instead of failing
-        # (clerk-notes.md §3.1); we answer the documented 400 `organization_invitation_not_unique`.
         pending = {
-            invitation["email_address"].casefold()
+            invitation["email_address"].casefold(): invitation
             for invitation in self._state.organization_invitations.values()
             if invitation["organization_id"] == organization["id"]
             and self.status_of(invitation) == "pending"
         }
-        for item in batch:  # a repeated email inside one bulk request is a duplicate too
-            if item.email_address.casefold() in pending:
+        reject = self._state.duplicate_organization_invitation == "reject"
+        existing: list[dict[str, Any] | None] = []
+        seen: set[str] = set()
+        for item in batch:
+            email = item.email_address.casefold()
+            # An email repeated inside one bulk request with no pending invitation: both rows are
+            # new in one transaction, so the unique index fails, answered as not unique (§3.1).
+            if (email in seen and email not in pending) or (reject and email in pending):
                 raise errors.organization_invitation_not_unique()
-            pending.add(item.email_address.casefold())
+            seen.add(email)
+            existing.append(pending.get(email))
+        return existing
 
     def _view(
         self, invitation: Mapping[str, Any], *, with_organization: bool = False
@@ -224,9 +282,15 @@ class OrganizationInvitations:
         keep: Callable[[Mapping[str, Any]], bool],
         *,
         with_organization: bool = False,
+        sortable: bool = True,
     ) -> dict[str, Any]:
-        """`{data, total_count}` of the invitations `keep` accepts; the count ignores the page."""
-        field, descending = query_order_by(query, ("created_at", "email_address"))
+        """`{data, total_count}` of the invitations `keep` accepts; the count ignores the page.
+
+        Newest first unless the endpoint takes `order_by` (`sortable`) and the query sets it.
+        """
+        field, descending = "created_at", True
+        if sortable:
+            field, descending = query_order_by(query, ("created_at", "email_address"))
         limit, offset = limit_offset(query)
         matches = [item for item in self._state.organization_invitations.values() if keep(item)]
         page = ordered(matches, field, descending)[offset : offset + limit]

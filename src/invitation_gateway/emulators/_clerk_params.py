@@ -135,7 +135,7 @@ def organization_invitation_params(item: Mapping[str, Any]) -> OrganizationInvit
     return OrganizationInvitationParams(
         email_address=values["email_address"],
         role=values["role"],
-        inviter_user_id=values["inviter_user_id"],
+        inviter_user_id=values["inviter_user_id"] or None,  # "" names nobody
         public_metadata=values["public_metadata"] or {},
         private_metadata=values["private_metadata"] or {},
         redirect_url=values["redirect_url"] or None,
@@ -147,7 +147,7 @@ def organization_invitation_params(item: Mapping[str, Any]) -> OrganizationInvit
 def revoke_params(body: bytes) -> str | None:
     """The optional organization revoke body `{requesting_user_id}` (clerk-notes.md §3.6)."""
     values = _typed(object_body(body), {"requesting_user_id": "string"})
-    requesting_user_id: str | None = values["requesting_user_id"]
+    requesting_user_id: str | None = values["requesting_user_id"] or None
     return requesting_user_id
 
 

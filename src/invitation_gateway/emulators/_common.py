@@ -2,40 +2,39 @@
 
 Each emulator is a Starlette app with one catch-all route. A request goes through these steps:
 
-    /__emulator__/*  -> control routes (state dump, add fault, reset); not recorded, never faulted
+    /__emulator__/*  -> control routes (`_control.py`); not recorded, never faulted
     everything else  -> recorded in `emulator.requests`
                      -> delayed by `latency` + `latency_by_target[target]`
-                     -> answered by the next matching `Fault`, if any (no state change happens)
+                     -> handled by the next matching `Fault`, if any (`_faults.py`): answered
+                        instead of the handler, or after it (`after`), or dropped after it (`drop`)
                      -> otherwise handled by the vendor subclass (auth, routing, handlers)
 
 Vendor routing works on the raw path as received (percent-escapes intact), see `_routing.py`.
+Creation and update times come from `stamp()`, which never gives the same instant twice, so two
+invitations never share a `created_at`, even on a frozen clock.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ._faults import Fault, FaultQueue, fault_json, trickle
+from ._control import control, is_control_path
+from ._faults import DroppedResponse, Fault, FaultQueue, fault_json, trickle
 
-CONTROL_PREFIX = "/__emulator__"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 Clock = Callable[[], datetime]
@@ -78,34 +77,6 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
-
-
-class PageTokens:
-    """Opaque, tamper-evident page tokens: base64url(JSON position) + '.' + HMAC.
-
-    The position (not an offset) is encoded so that a token stays valid when items are created
-    between pages; the HMAC makes any token this emulator did not issue fail to decode.
-    """
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
-
-    def encode(self, position: Mapping[str, Any]) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps(position, sort_keys=True).encode())
-        return f"{payload.decode()}.{self._sign(payload)}"
-
-    def decode(self, token: str) -> dict[str, Any] | None:
-        payload, _, signature = token.partition(".")
-        if not hmac.compare_digest(signature, self._sign(payload.encode())):
-            return None
-        try:
-            position = json.loads(base64.urlsafe_b64decode(payload))
-        except (binascii.Error, ValueError):
-            return None
-        return position if isinstance(position, dict) else None
-
-    def _sign(self, payload: bytes) -> str:
-        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()[:32]
 
 
 def new_ksuid(at: datetime) -> str:
@@ -153,8 +124,17 @@ def parse_json(body: bytes) -> Any | None:
 class Emulator(abc.ABC):
     """Base of the vendor emulators: holds the recording, fault and latency switches and the app."""
 
+    SETTINGS: ClassVar[Mapping[str, tuple[object, ...]]] = {}
+    """Behaviour switches settable by `configure` and `POST /__emulator__/settings`:
+    attribute name -> the values it may take."""
+
+    TIME_STEP = timedelta(milliseconds=1)
+    """How far `stamp()` moves past the last time it gave (Clerk's timestamps are milliseconds)."""
+
     def __init__(self, *, clock: Clock | None) -> None:
         self._clock = clock or utc_now
+        self._last_stamp: datetime | None = None
+        self._initial_settings: dict[str, object] = {}
         self.requests: list[RecordedRequest] = []
         self.faults = FaultQueue()
         self.latency: float = 0.0
@@ -165,16 +145,55 @@ class Emulator(abc.ABC):
     def now(self) -> datetime:
         return as_utc(self._clock())
 
+    def stamp(self) -> datetime:
+        """Now, but at least `TIME_STEP` after the previous stamp: a creation or update time."""
+        moment = self.now()
+        if self._last_stamp is not None and moment < self._last_stamp + self.TIME_STEP:
+            moment = self._last_stamp + self.TIME_STEP
+        self._last_stamp = moment
+        return moment
+
+    def settings(self) -> dict[str, object]:
+        """The current value of every switch in `SETTINGS`."""
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def configure(self, **values: object) -> None:
+        """Set switches, checking every name and value before changing any (ValueError)."""
+        for name, value in values.items():
+            allowed = self.SETTINGS.get(name)
+            if allowed is None:
+                raise ValueError(f"unknown setting {name!r}; settings: {sorted(self.SETTINGS)}")
+            if value not in allowed or type(value) not in {type(option) for option in allowed}:
+                raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def _remember_settings(self) -> None:
+        """Subclasses call this at the end of `__init__`: `reset` goes back to these values."""
+        self._initial_settings = self.settings()
+
     def reset(self) -> None:
-        """Back to the state right after construction: no data, no faults, no latency."""
+        """Back to the state right after construction: no data, faults or latency; the settings
+        the emulator was constructed with."""
         self.requests.clear()
         self.faults.clear()
         self.latency = 0.0
         self.latency_by_target.clear()
+        self._last_stamp = None
+        for name, value in self._initial_settings.items():
+            setattr(self, name, value)
 
     @abc.abstractmethod
     def state(self) -> dict[str, Any]:
         """The vendor data, for `GET /__emulator__/state`."""
+
+    @abc.abstractmethod
+    def expire_invitation(self, invitation_id: str) -> dict[str, Any]:
+        """Make a pending invitation expire now; KeyError if unknown, NotPending if not pending."""
+
+    @abc.abstractmethod
+    def public_view(self, invitation: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored invitation as the vendor answers it (status read now, no bookkeeping)."""
 
     @abc.abstractmethod
     def _handle(self, request: RecordedRequest) -> Response:
@@ -192,10 +211,22 @@ class Emulator(abc.ABC):
         """Headers the vendor puts on every response, added under the fault's own headers."""
         return {}
 
+    def control_state(self) -> dict[str, Any]:
+        state = {
+            **self.state(),
+            "faults": [fault_json(fault) for fault in self.faults],
+            "latency": self.latency,
+            "latency_by_target": self.latency_by_target,
+            "request_count": len(self.requests),
+            "settings": self.settings(),
+        }
+        jsonable: dict[str, Any] = to_jsonable(state)
+        return jsonable
+
     async def _endpoint(self, request: Request) -> Response:
         path = _raw_path(request)
-        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            return await self._control(request, path)
+        if is_control_path(path):
+            return await control(self, request, path)
         recorded = await _record(request, path)
         self.requests.append(recorded)
         target = self._target_of(recorded)
@@ -207,8 +238,12 @@ class Emulator(abc.ABC):
             return self._handle(recorded)
         if fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault.drop:
+            return DroppedResponse(self._handle(recorded))
         if fault.status is None:
             return self._handle(recorded)
+        if fault.after:
+            self._handle(recorded)  # the upstream acts; its answer is lost
         return self._fault_response(fault)
 
     def _fault_response(self, fault: Fault) -> Response:
@@ -223,72 +258,6 @@ class Emulator(abc.ABC):
                 trickle(body, fault.trickle), status_code=fault.status, headers=headers
             )
         return Response(body, status_code=fault.status, headers=headers)
-
-    async def _control(self, request: Request, path: str) -> Response:
-        route = (request.method, path.removeprefix(CONTROL_PREFIX))
-        if route == ("GET", "/state"):
-            return JSONResponse(to_jsonable(self._control_state()))
-        if route == ("POST", "/reset"):
-            self.reset()
-            return JSONResponse({"reset": True})
-        if route == ("POST", "/faults"):
-            try:
-                fault = self._fault_from_json(parse_json(await request.body()))
-            except ValueError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-            return JSONResponse(fault_json(fault), status_code=201)
-        return JSONResponse({"error": f"no control route {route[0]} {path}"}, status_code=404)
-
-    def _control_state(self) -> dict[str, Any]:
-        return {
-            **self.state(),
-            "faults": [fault_json(fault) for fault in self.faults],
-            "latency": self.latency,
-            "latency_by_target": self.latency_by_target,
-            "request_count": len(self.requests),
-        }
-
-    def _fault_from_json(self, spec: Any) -> Fault:
-        if not isinstance(spec, dict):
-            raise ValueError("body must be a JSON object")
-        unknown = set(spec) - {
-            "status",
-            "headers",
-            "body",
-            "times",
-            "method",
-            "path_contains",
-            "delay",
-            "trickle",
-        }
-        if unknown:
-            raise ValueError(f"unknown keys: {sorted(unknown)}")
-        status, times = spec.get("status"), spec.get("times", 1)
-        delay, trickle = spec.get("delay", 0.0), spec.get("trickle")
-        headers = spec.get("headers") or {}
-        if not (status is None or isinstance(status, int)) or not isinstance(times, int):
-            raise ValueError("status and times must be integers")
-        if not isinstance(delay, int | float) or not (
-            trickle is None or isinstance(trickle, int | float)
-        ):
-            raise ValueError("delay and trickle must be numbers of seconds")
-        if not isinstance(headers, dict) or not all(
-            isinstance(value, str) for value in headers.values()
-        ):
-            raise ValueError("headers must be an object of strings")
-        for key in ("body", "method", "path_contains"):
-            if spec.get(key) is not None and not isinstance(spec[key], str):
-                raise ValueError(f"{key} must be a string")
-        return self.faults.add(
-            status=status,
-            body=spec.get("body"),
-            headers=headers,
-            times=times,
-            method=spec.get("method"),
-            path_contains=spec.get("path_contains"),
-            delay=float(delay),
-            trickle=None if trickle is None else float(trickle),
-        )
 
 
 def _raw_path(request: Request) -> str:

@@ -1,4 +1,5 @@
-"""ConductorOne wire conventions for the emulator: errors, proto3 JSON, pagination, redirects.
+"""ConductorOne wire conventions for the emulator: errors, proto3 JSON, redirects (pagination is
+in `_conductorone_pages.py`).
 
 C1 answers errors the way grpc-gateway does (conductorone-notes.md §6.1, §6.2): an HTTP status
 derived from the numeric gRPC code, and a body `{"code": <int>, "message": "<text> (request-id: …)"}`.
@@ -11,14 +12,14 @@ Responses leave out empty fields, so the last page has no `nextPageToken` and an
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from invitation_gateway.emulators._common import PageTokens, parse_json
+from invitation_gateway.emulators._common import parse_json
 
 CANCELLED = 1
 UNKNOWN = 2
@@ -187,53 +188,6 @@ def _enum(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 def _snake(camel: str) -> str:
     return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
-
-
-def paginate(
-    items: list[dict[str, Any]],
-    key: Callable[[Mapping[str, Any]], list[Any]],
-    token: str,
-    size: int,
-    tokens: PageTokens,
-    *,
-    listing: str,
-    descending: bool = False,
-) -> tuple[list[dict[str, Any]], str]:
-    """One page of `items` ordered by `key`, resuming after the position `token` encodes.
-
-    A token this emulator did not issue (or issued for another `listing`) is INVALID_ARGUMENT:
-    C1 answers "a bad page token" with HTTP 400 (conductorone-notes.md §4).
-    """
-    ordered = sorted(items, key=key, reverse=descending)
-    if token:
-        position = tokens.decode(token) or {}
-        after = position.get("after") if position.get("listing") == listing else None
-        if not isinstance(after, list):
-            raise RpcError(INVALID_ARGUMENT, "invalid page token")
-        if descending:
-            ordered = [item for item in ordered if key(item) < after]
-        else:
-            ordered = [item for item in ordered if key(item) > after]
-    page = ordered[:size]
-    more = len(ordered) > size
-    return page, tokens.encode({"listing": listing, "after": key(page[-1])}) if more else ""
-
-
-def list_payload(items: list[dict[str, Any]], next_token: str) -> dict[str, Any]:
-    # proto3 JSON: an empty `list` and an empty `nextPageToken` are omitted (notes §4, §6.4)
-    payload: dict[str, Any] = {}
-    if items:
-        payload["list"] = items
-    if next_token:
-        payload["nextPageToken"] = next_token
-    return payload
-
-
-def page_size(requested: int | None) -> int:
-    """DOC-PAGE (conductorone-notes.md §4): 10..100, smaller gives 10, larger 100, default 25."""
-    if not requested:
-        return 25
-    return min(max(requested, 10), 100)
 
 
 def query_int32(query: Mapping[str, list[str]], name: str) -> int | None:

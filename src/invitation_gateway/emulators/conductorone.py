@@ -21,27 +21,37 @@ issued to clients made by `create_client()` or `register_client()`.
 Expiry is computed on read: a PENDING invitation whose `expiresAt` has passed (per the injected
 clock) is reported as EXPIRED, while `emulator.invitations` keeps the stored PENDING. Whether C1
 flips the stored status itself is UNVERIFIED (conductorone-notes.md §2.3).
+
+Settings (`configure(...)`, `POST /__emulator__/settings`): `duplicate_invitation` (`conflict`,
+`bad_request`, `existing`: see `_conductorone_invitations.py`) and `search_newest_first`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from starlette.responses import JSONResponse, Response
 
-from invitation_gateway.emulators._common import (
-    Clock,
-    Emulator,
-    PageTokens,
-    RecordedRequest,
-    as_utc,
-    is_valid_email,
-    new_ksuid,
+from invitation_gateway.emulators._common import Clock, Emulator, RecordedRequest, as_utc, new_ksuid
+from invitation_gateway.emulators._conductorone_directories import LocalDirectoryConfigs
+from invitation_gateway.emulators._conductorone_invitations import (
+    ACCEPTED,
+    CONFIGS,
+    EXPIRED,
+    PENDING,
+    REVOKED,
+    SANDBOX_USER_ID,
+    SEARCH,
+    STATUSES,
+    UNSPECIFIED,
+    DuplicateInvitation,
+    LocalUserInvitations,
 )
+from invitation_gateway.emulators._conductorone_pages import PageTokens
 from invitation_gateway.emulators._conductorone_token import (
     DEFAULT_HOST,
     TOKEN_PATH,
@@ -49,65 +59,40 @@ from invitation_gateway.emulators._conductorone_token import (
     TokenEndpoint,
 )
 from invitation_gateway.emulators._conductorone_wire import (
-    ALREADY_EXISTS,
-    FAILED_PRECONDITION,
-    INVALID_ARGUMENT,
     NOT_FOUND,
     UNAUTHENTICATED,
     UNIMPLEMENTED,
-    Kind,
     RpcError,
     collection_redirect,
     fault_status_body,
     format_timestamp,
-    list_payload,
     new_request_id,
-    page_size,
-    paginate,
-    parse_message,
     parse_timestamp,
-    query_int32,
     redirect_response,
 )
+from invitation_gateway.emulators._control import NotPending
 from invitation_gateway.emulators._routing import Router
 
-UNSPECIFIED = "LOCAL_INVITATION_STATUS_UNSPECIFIED"
-PENDING = "LOCAL_INVITATION_STATUS_PENDING"
-ACCEPTED = "LOCAL_INVITATION_STATUS_ACCEPTED"
-REVOKED = "LOCAL_INVITATION_STATUS_REVOKED"
-EXPIRED = "LOCAL_INVITATION_STATUS_EXPIRED"
-STATUSES = (UNSPECIFIED, PENDING, ACCEPTED, REVOKED, EXPIRED)  # proto enum order: index = number
-
-SANDBOX_USER_ID = "2fQzSandboxAdminUser0000001"
-"""`invitedByUserId` of every invitation: the user the sandbox token stands for."""
-
-_CONFIGS = "/api/v1/local-directory-configs"
-_SEARCH = "/api/v1/search/local-directory-invitations"
-_OPTIONAL_FIELDS = ("initialRoleIds", "jobId", "onboardingFlowId", "purpose", "sponsorUserId")
-# Path parameters are fields of the request message too, so protojson accepts them in the body;
-# grpc-gateway then overwrites them from the path.
-_CREATE_FIELDS = {
-    "directoryAppId": Kind.STRING,
-    "email": Kind.STRING,
-    "displayName": Kind.STRING,
-    "initialRoleIds": Kind.STRINGS,
-    "jobId": Kind.STRING,
-    "onboardingFlowId": Kind.STRING,
-    "purpose": Kind.STRING,
-    "sponsorUserId": Kind.STRING,
-}
-_REVOKE_FIELDS = {"directoryAppId": Kind.STRING, "id": Kind.STRING}
-_SEARCH_FIELDS = {
-    "directoryAppId": Kind.STRING,
-    "statusFilter": Kind.STRING,
-    "pageSize": Kind.INT32,
-    "pageToken": Kind.STRING,
-}
-_CREATE_MESSAGE = "LocalUserInvitationServiceCreateRequest"
+__all__ = [
+    "ACCEPTED",
+    "EXPIRED",
+    "PENDING",
+    "REVOKED",
+    "SANDBOX_USER_ID",
+    "STATUSES",
+    "UNSPECIFIED",
+    "ConductorOneEmulator",
+    "DuplicateInvitation",
+]
 
 
 class ConductorOneEmulator(Emulator):
     """ConductorOne local directories and their invitations, served over HTTP at `self.app`."""
+
+    SETTINGS: ClassVar[Mapping[str, tuple[object, ...]]] = {
+        "duplicate_invitation": ("conflict", "bad_request", "existing"),
+        "search_newest_first": (True, False),
+    }
 
     def __init__(
         self,
@@ -115,6 +100,7 @@ class ConductorOneEmulator(Emulator):
         token: str = "c1-sandbox-token",  # noqa: S107 - the sandbox's well-known fake token
         clock: Clock | None = None,
         host: str = DEFAULT_HOST,
+        duplicate_invitation: DuplicateInvitation = "conflict",
     ) -> None:
         super().__init__(clock=clock)
         self._initial_token = token
@@ -122,19 +108,16 @@ class ConductorOneEmulator(Emulator):
         self.oauth = TokenEndpoint(host=host, now=self.now)
         self.directories: dict[str, dict[str, Any]] = {}
         self.invitations: dict[str, dict[str, Any]] = {}
-        self._page_tokens = PageTokens()
-        # Search documents no sort order (notes §2.2, UNVERIFIED): newest first by default, and
-        # oldest first on demand, so tests can show the gateway loses nothing either way.
-        self.search_newest_first = True
+        self.page_tokens = PageTokens()
+        self.duplicate_invitation: DuplicateInvitation = duplicate_invitation
+        self.search_newest_first = True  # oldest first on demand: Search's order is UNVERIFIED
+        self._invitation_api = LocalUserInvitations(self)
+        self._directory_api = LocalDirectoryConfigs(self)
         self._router = Router()
-        invitations = _CONFIGS + "/{directory_app_id}/invitations"
-        self._router.add("GET", _CONFIGS, self._list_directories)
-        self._router.add("GET", _CONFIGS + "/{app_id}", self._get_directory)
-        self._router.add("POST", invitations, self._create_invitation)
-        self._router.add("GET", invitations + "/{id}", self._get_invitation)
-        self._router.add("POST", invitations + "/{id}/revoke", self._revoke_invitation)
-        self._router.add("POST", _SEARCH, self._search_invitations)
+        self._directory_api.register(self._router)
+        self._invitation_api.register(self._router)
         self._router.add("POST", TOKEN_PATH, self.oauth.handle)
+        self._remember_settings()
 
     # --- seeding and state -------------------------------------------------------------------
 
@@ -147,17 +130,13 @@ class ConductorOneEmulator(Emulator):
         invitation_ttl_seconds: int = 7 * 86400,
     ) -> dict[str, Any]:
         """Add a LocalDirectoryConfig; a new default one takes `isDefault` from the others."""
-        stamp = format_timestamp(self.now())
-        config: dict[str, Any] = {"appId": app_id, "displayName": display_name}
-        if is_default:  # "At most one config per tenant may be the default." (notes §3)
-            for other in self.directories.values():
-                other.pop("isDefault", None)
-            config["isDefault"] = True
-        # UNVERIFIED (conductorone-notes.md §3): proto Duration as JSON, e.g. "604800s".
-        config["invitationTtl"] = f"{invitation_ttl_seconds}s"
-        config["createdAt"] = config["updatedAt"] = stamp
-        self.directories[app_id] = config
-        return config
+        return self._directory_api.add(
+            app_id,
+            display_name,
+            is_default=is_default,
+            ttl_seconds=invitation_ttl_seconds,
+            now=self.now(),
+        )
 
     def add_invitation(
         self,
@@ -173,14 +152,15 @@ class ConductorOneEmulator(Emulator):
         """Seed an invitation in any status (raises KeyError for an unknown directory)."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        created = as_utc(created_at) if created_at else self.now()
+        created = as_utc(created_at) if created_at else self.stamp()
         fields = {
             "email": email,
             "displayName": display_name,
             "initialRoleIds": list(roles),
             "purpose": purpose or "",
         }
-        invitation = self._new_invitation(self.directories[directory_app_id], fields, created)
+        directory = self.directories[directory_app_id]
+        invitation = self._invitation_api.new_invitation(directory, fields, created)
         if status != PENDING:
             changed = max(created, min(created + timedelta(hours=1), self.now()))
             invitation["status"] = status
@@ -188,6 +168,18 @@ class ConductorOneEmulator(Emulator):
             if status == ACCEPTED:
                 invitation["acceptedAt"] = invitation["updatedAt"]
                 invitation["createdUserId"] = new_ksuid(changed)
+        return invitation
+
+    def expire_invitation(self, invitation_id: str) -> dict[str, Any]:
+        """Make a PENDING invitation read EXPIRED from now on: its `expiresAt` becomes now.
+
+        Raises KeyError for an unknown id and `NotPending` for one that is not PENDING.
+        """
+        invitation = self.invitations[invitation_id]
+        status = self.status_of(invitation)
+        if status != PENDING:
+            raise NotPending(f"invitation {invitation_id} is {status}, not pending")
+        invitation["expiresAt"] = format_timestamp(self.now())
         return invitation
 
     def create_client(self, name: str = "sandbox") -> tuple[str, str]:
@@ -229,6 +221,9 @@ class ConductorOneEmulator(Emulator):
             return EXPIRED
         return status
 
+    def public_view(self, invitation: Mapping[str, Any]) -> dict[str, Any]:
+        return {**invitation, "status": self.status_of(invitation)}
+
     def reset(self) -> None:
         super().reset()
         self.tokens.clear()  # in place: a token endpoint may hold this set
@@ -259,9 +254,9 @@ class ConductorOneEmulator(Emulator):
 
     def _target_of(self, request: RecordedRequest) -> str | None:
         segments = request.path.split("/")
-        if request.path.startswith(_CONFIGS + "/") and len(segments) > 4:
+        if request.path.startswith(CONFIGS + "/") and len(segments) > 4:
             return unquote(segments[4])
-        if request.path == _SEARCH and isinstance(request.json, dict):
+        if request.path == SEARCH and isinstance(request.json, dict):
             directory = request.json.get("directoryAppId")
             return directory if isinstance(directory, str) else None
         return None
@@ -289,140 +284,3 @@ class ConductorOneEmulator(Emulator):
         token = token.strip()
         if scheme.lower() != "bearer" or not (token in self.tokens or self.oauth.accepts(token)):
             raise RpcError(UNAUTHENTICATED, "unauthenticated")
-
-    # --- handlers ----------------------------------------------------------------------------
-
-    def _list_directories(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        size = page_size(query_int32(request.query, "page_size"))
-        token = request.query.get("page_token", [""])[-1]
-        page, next_token = paginate(
-            list(self.directories.values()),
-            lambda config: [config["appId"]],
-            token,
-            size,
-            self._page_tokens,
-            listing="directories",
-        )
-        return list_payload(page, next_token)
-
-    def _get_directory(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        return {"localDirectoryConfig": self._directory(params["app_id"])}
-
-    def _create_invitation(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        fields = parse_message(request.body, _CREATE_FIELDS, message=_CREATE_MESSAGE)
-        # Validation wording follows protoc-gen-validate; the real messages are UNVERIFIED
-        # (conductorone-notes.md §2.1), and so is rejecting a malformed email at all.
-        email, display_name = fields.get("email", ""), fields.get("displayName", "")
-        if not email:
-            raise _invalid("Email", "value length must be at least 1 runes")
-        if not is_valid_email(email):
-            raise _invalid("Email", "value must be a valid email address")
-        if not display_name:
-            raise _invalid("DisplayName", "value length must be at least 1 runes")
-        directory = self._directory(params["directory_app_id"])
-        if any(
-            invitation["directoryAppId"] == directory["appId"]
-            and invitation["email"].casefold() == email.casefold()
-            and self.status_of(invitation) == PENDING
-            for invitation in self.invitations.values()
-        ):
-            # UNVERIFIED (conductorone-notes.md §7.3): C1's answer to a duplicate Create is not
-            # documented (409, 400 or a second invitation); we pick ALREADY_EXISTS.
-            raise RpcError(ALREADY_EXISTS, "a pending invitation already exists for this email")
-        invitation = self._new_invitation(directory, fields, self.now())
-        return {"invitation": self._view(invitation)}
-
-    def _get_invitation(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        return {"invitation": self._view(self._invitation(params))}
-
-    def _revoke_invitation(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        parse_message(
-            request.body, _REVOKE_FIELDS, message="LocalUserInvitationServiceRevokeRequest"
-        )
-        invitation = self._invitation(params)
-        if self.status_of(invitation) != PENDING:
-            # UNVERIFIED (conductorone-notes.md §6.2, §7.2): the answer to revoking a non-PENDING
-            # invitation is not documented; C1 answers other state rejections with HTTP 400.
-            raise RpcError(FAILED_PRECONDITION, "invitation is not pending")
-        invitation["status"] = REVOKED
-        invitation["updatedAt"] = format_timestamp(self.now())
-        return {"invitation": self._view(invitation)}
-
-    def _search_invitations(self, request: RecordedRequest, params: Mapping[str, str]) -> Any:
-        fields = parse_message(
-            request.body,
-            _SEARCH_FIELDS,
-            message="LocalUserInvitationServiceSearchRequest",
-            enums={"statusFilter": STATUSES},
-        )
-        # UNVERIFIED (conductorone-notes.md §7.4): whether directoryAppId is required and whether
-        # UNSPECIFIED means "all". Here both are optional filters; an unknown directory finds none.
-        directory = fields.get("directoryAppId", "")
-        status = fields.get("statusFilter", UNSPECIFIED)
-        matches = [
-            invitation
-            for invitation in self.invitations.values()
-            if (not directory or invitation["directoryAppId"] == directory)
-            and (status == UNSPECIFIED or self.status_of(invitation) == status)
-        ]
-        page, next_token = paginate(
-            matches,
-            _newest_first_key,
-            fields.get("pageToken", ""),
-            page_size(fields.get("pageSize")),
-            self._page_tokens,
-            listing="invitations",
-            descending=self.search_newest_first,
-        )
-        return list_payload([self._view(invitation) for invitation in page], next_token)
-
-    # --- helpers -----------------------------------------------------------------------------
-
-    def _new_invitation(
-        self, directory: Mapping[str, Any], fields: Mapping[str, Any], created: datetime
-    ) -> dict[str, Any]:
-        stamp = format_timestamp(created)
-        invitation: dict[str, Any] = {
-            "id": new_ksuid(created),
-            "directoryAppId": directory["appId"],
-            "email": fields["email"],
-            "displayName": fields["displayName"],
-            "status": PENDING,
-            "createdAt": stamp,
-            "updatedAt": stamp,
-            "expiresAt": format_timestamp(created + _ttl(directory)),
-            "invitedByUserId": SANDBOX_USER_ID,
-        }
-        # proto3 JSON omits empty strings and empty lists (conductorone-notes.md §6.4)
-        invitation.update({name: fields[name] for name in _OPTIONAL_FIELDS if fields.get(name)})
-        self.invitations[invitation["id"]] = invitation
-        return invitation
-
-    def _view(self, invitation: Mapping[str, Any]) -> dict[str, Any]:
-        return {**invitation, "status": self.status_of(invitation)}
-
-    def _directory(self, app_id: str) -> dict[str, Any]:
-        directory = self.directories.get(app_id)
-        if directory is None:
-            raise RpcError(NOT_FOUND, "not found")
-        return directory
-
-    def _invitation(self, params: Mapping[str, str]) -> dict[str, Any]:
-        invitation = self.invitations.get(params["id"])
-        if invitation is None or invitation["directoryAppId"] != params["directory_app_id"]:
-            raise RpcError(NOT_FOUND, "not found")
-        return invitation
-
-
-def _newest_first_key(invitation: Mapping[str, Any]) -> list[Any]:
-    created = parse_timestamp(invitation["createdAt"])
-    micros = (created - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return [micros, invitation["id"]]
-
-
-def _ttl(directory: Mapping[str, Any]) -> timedelta:
-    return timedelta(seconds=float(str(directory.get("invitationTtl", "604800s")).rstrip("s")))
-
-
-def _invalid(field: str, reason: str) -> RpcError:
-    return RpcError(INVALID_ARGUMENT, f"invalid {_CREATE_MESSAGE}.{field}: {reason}")

@@ -3,6 +3,7 @@
 Directory and organization ids are fixed so that the playground's example operations can name them;
 invitation ids are minted at seeding time and returned in `SandboxSeed`. Every target gets at least
 one pending, one revoked and one accepted invitation, so that each error path is one click away.
+`seed_organization_admin` adds an admin of the Clerk organization (`emulate` uses it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from invitation_gateway.emulators.conductorone import (
 DIRECTORY_ID = "2fQzV1rJ5vJ8KkLqW3yYd0uXbNc"
 ORGANIZATION_ID = "org_2sAndb0xAcmeInc7Kq9WmZ3xYtP"
 EXISTING_USER_EMAIL = "existing.user@example.com"
+ORGANIZATION_ADMIN_ID = "user_2sAndb0xAcmeAdmin0000000001"
+ORGANIZATION_ADMIN_EMAIL = "olivia.admin@example.com"
 ENGINEERING_ROLE_ID = "2fQzR0leEngineering0000001x"
 
 
@@ -93,3 +96,19 @@ def seed(c1: ConductorOneEmulator, clerk: ClerkEmulator) -> SandboxSeed:
         application_invitation_id=app_pending["id"],
         organization_invitation_id=org_pending["id"],
     )
+
+
+def seed_organization_admin(clerk: ClerkEmulator) -> str:
+    """Make an admin of the seeded organization (for `inviter_user_id`); returns the user id.
+
+    Only `invitation-gateway emulate` adds it: the sandbox's data stays as the gateway's tests
+    know it.
+    """
+    clerk.add_user(
+        ORGANIZATION_ADMIN_EMAIL,
+        user_id=ORGANIZATION_ADMIN_ID,
+        first_name="Olivia",
+        last_name="Admin",
+    )
+    clerk.add_membership(ORGANIZATION_ID, ORGANIZATION_ADMIN_ID, "org:admin")
+    return ORGANIZATION_ADMIN_ID

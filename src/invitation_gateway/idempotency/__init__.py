@@ -6,7 +6,7 @@ IdempotentRunner (coordinator.py)   claim, run once, record, replay; waits for d
        ├─ RedisIdempotencyStore     GATEWAY_REDIS_URL set: shared by every replica
        ├─ SqliteIdempotencyStore    the embedded default: one file, survives restarts
        └─ MemoryIdempotencyStore    one process (sandbox, tests)
-codec.py                            an Invitation or a replayable error <-> bytes
+codec.py                            an Invitation, a replayable error or "unknown" <-> bytes
 ```
 
 The service calls, with `scope` naming the caller and connection:
@@ -30,7 +30,7 @@ from .base import (
     Mismatch,
     Pending,
 )
-from .codec import decode, encode_invitation, replayable_error
+from .codec import UnknownOutcome, decode, encode_invitation, encode_unknown, replayable_error
 from .coordinator import IdempotentRunner, fingerprint
 from .memory import MemoryIdempotencyStore
 from .redis import RedisIdempotencyStore
@@ -49,8 +49,10 @@ __all__ = [
     "Pending",
     "RedisIdempotencyStore",
     "SqliteIdempotencyStore",
+    "UnknownOutcome",
     "decode",
     "encode_invitation",
+    "encode_unknown",
     "fingerprint",
     "open_store",
     "replayable_error",

@@ -37,6 +37,24 @@ from ..domain.invitations import (
 VERSION = 1
 
 
+class UnknownOutcome(Exception):
+    """A stored outcome saying: the create reached the upstream, and its answer was lost.
+
+    Not an error to show: the service reads back what the create left behind (the invitation,
+    if it was made) before it decides what a retry with the same key answers.
+    """
+
+    def __init__(self, started_at: datetime, attempt: int) -> None:
+        super().__init__("the outcome of an earlier create with this key is unknown")
+        self.started_at = started_at
+        self.attempt = attempt
+
+
+def encode_unknown(started_at: datetime, attempt: int) -> bytes:
+    """The bytes to store when a create may have been done upstream but its answer was lost."""
+    return _dump({"unknown": {"started_at": started_at.isoformat(), "attempt": attempt}})
+
+
 def encode_invitation(invitation: Invitation) -> bytes:
     """The bytes to store for a successful create."""
     return _dump({"invitation": _invitation(invitation)})
@@ -62,14 +80,20 @@ def replayable_error(exc: BaseException) -> bytes | None:
 
 
 def decode(payload: bytes) -> Invitation:
-    """The stored invitation, or raise the stored error; ValueError for bytes we did not write."""
+    """The stored invitation, or raise the stored error (or `UnknownOutcome`); ValueError for
+    bytes we did not write."""
     try:
         data = json.loads(payload)
         if data["v"] != VERSION:
             raise ValueError(f"unsupported idempotency payload version {data['v']!r}")
         if "invitation" in data:
             return _read_invitation(data["invitation"])
-        error = _read_error(data["error"])
+        if "unknown" in data:
+            unknown = data["unknown"]
+            started_at = datetime.fromisoformat(unknown["started_at"])
+            error: Exception = UnknownOutcome(started_at, int(unknown["attempt"]))
+        else:
+            error = _read_error(data["error"])
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError("not an idempotency payload") from exc
     raise error

@@ -167,7 +167,9 @@ class IdempotentRunner:
         except BaseException as exc:
             stored = replayable(exc) if isinstance(exc, Exception) else None
             if stored is not None:
-                flight.settle(stored)
+                # Duplicates waiting now share the error itself, as the leader raises it: the
+                # stored bytes are for later replays (and may mean "unknown, read it back").
+                flight.settle(exc)
                 # shield: recording the outcome must finish even if this request is cancelled.
                 await asyncio.shield(self._complete(scope, key, token, stored))
                 raise

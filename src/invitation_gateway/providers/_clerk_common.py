@@ -30,6 +30,7 @@ from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation, trace_
 from .base import settle
 from .http import QueryParams, UpstreamClient, UpstreamResponse
 from .reliability import RetryPolicy
+from .reuse import RecentInvitations
 
 ALL_STATUSES = ("pending", "accepted", "revoked", "expired")
 BULK_SIZE = 10  # `maxItems: 10` on both bulk endpoints
@@ -72,13 +73,18 @@ def status_params(query: ListQuery) -> tuple[list[str], bool]:
 class ClerkAdapter:
     """Base of the application and organization adapters: one Clerk connection's client."""
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: UpstreamClient, recent: RecentInvitations | None = None) -> None:
         self._client = client
+        self._recent = recent or RecentInvitations()
 
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
     ) -> Invitation:
-        return to_invitation(self._client.read(ClerkInvitationWire, answer, operation), target)
+        invitation = to_invitation(
+            self._client.read(ClerkInvitationWire, answer, operation), target
+        )
+        self._recent.remember([invitation])
+        return invitation
 
     def _error(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         code, meta = first_error(answer)
@@ -110,11 +116,9 @@ class ClerkAdapter:
         page = self._client.read(_Page, answer, "list")
         end = start + len(page.data)
         more = len(page.data) == limit and (page.total_count is None or end < page.total_count)
-        items = tuple(
-            invitation
-            for invitation in (to_invitation(item, query.target) for item in page.data)
-            if query.admits(invitation)
-        )
+        read = [to_invitation(item, query.target) for item in page.data]
+        self._recent.remember(read)
+        items = tuple(invitation for invitation in read if query.admits(invitation))
         return InvitationPage(
             items, str(end) if more else None, page.total_count if exact else None
         )
@@ -122,7 +126,7 @@ class ClerkAdapter:
     async def _create_chunked(
         self,
         news: Sequence[NewInvitation],
-        bulk: Callable[[Sequence[NewInvitation]], Awaitable[list[Invitation]]],
+        bulk: Callable[[Sequence[NewInvitation]], Awaitable[list[Invitation | InvitationError]]],
         single: Callable[[NewInvitation], Awaitable[Invitation]],
     ) -> list[Invitation | InvitationError]:
         """Create in chunks of BULK_SIZE; a chunk refused for one item falls back to one by one."""

@@ -10,11 +10,21 @@ import builtins
 import enum
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from ..domain.errors import InvitationError
-from ..domain.invitations import Invitation, InvitationRef, NewInvitation, Provider, TargetKind
+from ..domain.invitations import (
+    Invitation,
+    InvitationRef,
+    InvitationStatus,
+    InvitationTarget,
+    NewInvitation,
+    Provider,
+    TargetKind,
+)
 from ..domain.listing import InvitationPage, ListQuery
+
+READ_BACK_PAGES = 3  # pages of a target searched for an email before giving up
 
 
 class InvitationPort(Protocol):
@@ -73,6 +83,39 @@ async def read_back(port: InvitationPort, ref: InvitationRef) -> Invitation | No
         return await port.get(ref)
     except InvitationError:
         return None
+
+
+def revoked_now(invitation: Invitation | None) -> TypeGuard[Invitation]:
+    """Whether a read-back shows the invitation revoked: after a revoke whose answer was lost
+    (`UpstreamResponse.after_unknown_outcome`), the retry's "not pending" is our own success."""
+    return invitation is not None and invitation.status is InvitationStatus.REVOKED
+
+
+async def find_by_email(
+    port: InvitationPort,
+    target: InvitationTarget,
+    email: str,
+    *,
+    statuses: frozenset[InvitationStatus] = frozenset(),
+    pages: int = READ_BACK_PAGES,
+) -> builtins.list[Invitation]:
+    """The target's invitations for `email`, newest first, from its first `pages` pages.
+
+    For reading back what a create left behind when its answer did not say (a lost answer, an
+    answer naming no invitation, a duplicate refused without the existing one). Newest first
+    means a recent invitation is on the first page; the bound keeps a huge target cheap.
+    """
+    found: builtins.list[Invitation] = []
+    position: str | None = None
+    for _ in range(pages):
+        page = await port.list(
+            ListQuery(target, statuses=statuses, email=email, position=position, limit=100)
+        )
+        found.extend(page.items)
+        position = page.next_position
+        if position is None:
+            break
+    return found
 
 
 async def settle(call: Awaitable[Invitation]) -> Invitation | InvitationError:

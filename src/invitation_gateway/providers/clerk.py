@@ -17,10 +17,16 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, RootModel
 
-from ..domain.errors import InvitationError, InvitationNotFound, InvitationNotRevocable
+from ..domain.errors import (
+    InvitationConflict,
+    InvitationError,
+    InvitationNotFound,
+    InvitationNotRevocable,
+)
 from ..domain.invitations import (
     Invitation,
     InvitationRef,
+    InvitationStatus,
     InvitationTarget,
     NewInvitation,
     TargetKind,
@@ -28,9 +34,14 @@ from ..domain.invitations import (
 from ..domain.listing import InvitationPage, ListQuery
 from ._clerk_common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
 from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation
-from .base import read_back
-from .http import path
+from .base import InvitationPort, find_by_email, read_back, revoked_now
+from .http import UpstreamResponse, path
 from .reliability import RetryPolicy
+
+_RESENT = (
+    "a pending invitation for this email already exists in this organization;"
+    " Clerk sent its email again instead of creating a new one"
+)
 
 
 class _BareList(RootModel[list[ClerkInvitationWire]]):
@@ -56,14 +67,16 @@ class ClerkApplication(ClerkAdapter):
         )
         if answer.status == 200:
             return self._read(answer, new.target, "create")
-        raise self._error(answer, "create")
+        raise await _with_existing(self, self._error(answer, "create"), new)
 
     async def create_many(
         self, news: Sequence[NewInvitation]
     ) -> builtins.list[Invitation | InvitationError]:
         return await self._create_chunked(news, self._bulk, self.create)
 
-    async def _bulk(self, news: Sequence[NewInvitation]) -> builtins.list[Invitation]:
+    async def _bulk(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
         answer = await self._client.send(
             "POST",
             path("invitations", "bulk"),
@@ -75,7 +88,7 @@ class ClerkApplication(ClerkAdapter):
             raise self._error(answer, "create_many")
         # Application bulk answers a bare array (clerk-notes.md §2.2, §8.2).
         items = self._client.read(_BareList, answer, "create_many").root
-        return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
+        return [*self._match(news, [to_invitation(i, news[0].target) for i in items], answer)]
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
@@ -88,7 +101,10 @@ class ClerkApplication(ClerkAdapter):
             return self._read(answer, ref.target, "revoke")
         error = self._error(answer, "revoke")
         if isinstance(error, InvitationNotRevocable):
-            error = InvitationNotRevocable(error.message, invitation=await read_back(self, ref))
+            current = await read_back(self, ref)
+            if answer.after_unknown_outcome and revoked_now(current):
+                return current  # our own earlier attempt revoked it; its answer was lost
+            error = InvitationNotRevocable(error.message, invitation=current)
         raise error
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
@@ -124,6 +140,7 @@ class ClerkOrganization(ClerkAdapter):
     kind = TargetKind.CLERK_ORGANIZATION
 
     async def create(self, new: NewInvitation) -> Invitation:
+        sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
             path("organizations", _organization(new.target), "invitations"),
@@ -132,8 +149,19 @@ class ClerkOrganization(ClerkAdapter):
             json_body=_org_body(new),
         )
         if answer.status == 200:
-            return self._read(answer, new.target, "create")
-        raise _about_target(self._error(answer, "create"))
+            wire = self._client.read(ClerkInvitationWire, answer, "create")
+            return self._fresh(to_invitation(wire, new.target), answer, sent_at)
+        error = _about_target(self._error(answer, "create"))
+        raise await _with_existing(self, error, new)
+
+    def _fresh(
+        self, invitation: Invitation, answer: UpstreamResponse, sent_at: float
+    ) -> Invitation:
+        """The created invitation; a re-used one (clerk-notes.md §3.1) is ALREADY_EXISTS."""
+        if self._recent.is_reused(invitation, answer, sent_at):
+            raise InvitationConflict(_RESENT, field=("email",), existing=invitation)
+        self._recent.remember([invitation])
+        return invitation
 
     async def create_many(
         self, news: Sequence[NewInvitation]
@@ -154,7 +182,10 @@ class ClerkOrganization(ClerkAdapter):
                 results[index] = outcome
         return [r for r in results if r is not None]
 
-    async def _bulk(self, news: Sequence[NewInvitation]) -> builtins.list[Invitation]:
+    async def _bulk(
+        self, news: Sequence[NewInvitation]
+    ) -> builtins.list[Invitation | InvitationError]:
+        sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
             path("organizations", _organization(news[0].target), "invitations", "bulk"),
@@ -166,7 +197,14 @@ class ClerkOrganization(ClerkAdapter):
             raise _about_target(self._error(answer, "create_many"))
         # Organization bulk answers the paginated envelope, unlike application bulk (§3.2).
         items = self._client.read(_Envelope, answer, "create_many").data
-        return self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
+        created = self._match(news, [to_invitation(i, news[0].target) for i in items], answer)
+        results: builtins.list[Invitation | InvitationError] = []
+        for invitation in created:
+            try:
+                results.append(self._fresh(invitation, answer, sent_at))
+            except InvitationConflict as exc:  # this item was a re-used pending invitation
+                results.append(exc)
+        return results
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
@@ -186,6 +224,8 @@ class ClerkOrganization(ClerkAdapter):
             existing = await self.get(ref)
             if existing is None:
                 raise InvitationNotFound("no such invitation")
+            if answer.after_unknown_outcome and revoked_now(existing):
+                return existing  # our own earlier attempt revoked it; its answer was lost
             raise InvitationNotRevocable("the invitation is no longer pending", invitation=existing)
         raise self._error(answer, "revoke")
 
@@ -212,6 +252,22 @@ class ClerkOrganization(ClerkAdapter):
             return await self._list_page(url, query, params, exact)
         except InvitationError as exc:
             raise _about_target(exc) from exc
+
+
+async def _with_existing(
+    port: InvitationPort, error: InvitationError, new: NewInvitation
+) -> InvitationError:
+    """A duplicate refused without the existing invitation gets it attached (one read)."""
+    if not isinstance(error, InvitationConflict) or error.existing is not None:
+        return error
+    pending = frozenset({InvitationStatus.PENDING})
+    try:
+        found = await find_by_email(port, new.target, new.email, statuses=pending, pages=1)
+    except InvitationError:  # best effort: the conflict is the answer either way
+        return error
+    return InvitationConflict(
+        error.message, field=error.field, existing=found[0] if found else None
+    )
 
 
 def _org_body(new: NewInvitation) -> dict[str, object]:

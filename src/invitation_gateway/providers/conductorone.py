@@ -36,9 +36,10 @@ from ..domain.invitations import (
     TargetKind,
 )
 from ..domain.listing import InvitationPage, ListQuery
-from .base import read_back, settle
+from .base import find_by_email, read_back, revoked_now, settle
 from .http import UpstreamClient, UpstreamResponse, path
 from .reliability import RetryPolicy
+from .reuse import RecentInvitations
 
 _STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
 _MIN_PAGE, _MAX_PAGE = 10, 100
@@ -76,9 +77,13 @@ class _LocalUserInvitation(_Wire):
 
 
 class _InvitationEnvelope(_Wire):
-    """Create, Get and Revoke all answer `{"invitation": …}` (notes §2.3, SDK naming note)."""
+    """Create, Get and Revoke all answer `{"invitation": …}` (notes §2.3, SDK naming note).
 
-    invitation: _LocalUserInvitation
+    The spec marks no field required, so `invitation` may be null or absent: the adapters then
+    read the invitation back instead of calling the answer unreadable.
+    """
+
+    invitation: _LocalUserInvitation | None = None
 
 
 class _SearchResponse(_Wire):
@@ -137,11 +142,13 @@ class ConductorOneDirectory:
 
     kind = TargetKind.CONDUCTORONE_DIRECTORY
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: UpstreamClient, recent: RecentInvitations | None = None) -> None:
         self._client = client
+        self._recent = recent or RecentInvitations()
 
     async def create(self, new: NewInvitation) -> Invitation:
         directory = _directory(new.target)
+        sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
             path("api", "v1", "local-directory-configs", directory, "invitations"),
@@ -150,17 +157,46 @@ class ConductorOneDirectory:
             json_body=to_create_request(new),
         )
         if answer.status == 200:
-            return self._read(answer, new.target, "create")
+            return await self._created(answer, new, sent_at)
         if answer.status == 404:
             raise InvitationNotFound("no such ConductorOne directory", field=("target", "id"))
-        if answer.status == 409:
-            # UNVERIFIED (conductorone-notes.md §7.3): the duplicate answer is not documented;
-            # grpc-gateway maps ALREADY_EXISTS to 409, which is what we treat as a duplicate.
-            raise InvitationConflict(
-                "a pending invitation for this email already exists in this directory",
-                field=("email",),
-            )
+        if answer.status in {400, 409}:
+            # UNVERIFIED (conductorone-notes.md §7.3): the answer to a duplicate is not
+            # documented. grpc-gateway maps ALREADY_EXISTS to 409; a FAILED_PRECONDITION would be
+            # a 400. The email was validated here, so a 400 with a pending invitation for it is
+            # read as the duplicate, whatever its message says.
+            existing = await self._pending_for(new)
+            if answer.status == 409 or existing is not None:
+                raise _conflict(existing)
         raise self._rejected(answer, "create")
+
+    async def _created(
+        self, answer: UpstreamResponse, new: NewInvitation, sent_at: float
+    ) -> Invitation:
+        """The invitation a 200 answered, unless it is one that existed before the request."""
+        wire = self._client.read(_InvitationEnvelope, answer, "create").invitation
+        if wire is None:
+            # The create was done but its answer names no invitation: read it back.
+            invitation = await self._pending_for(new)
+            if invitation is None:
+                self._client.log_unexpected("create", answer, "no invitation in the answer")
+                error = self._client.unreadable()
+                error.may_have_acted = True
+                raise error
+        else:
+            invitation = to_invitation(wire, new.target)
+        if self._recent.is_reused(invitation, answer, sent_at):
+            # A 200 carrying the existing pending invitation (one of the undocumented duplicate
+            # answers, §7.3): not a new invitation.
+            raise _conflict(invitation)
+        self._recent.remember([invitation])
+        return invitation
+
+    async def _pending_for(self, new: NewInvitation) -> Invitation | None:
+        """The newest pending invitation for the new one's email in its directory, if any."""
+        pending = frozenset({InvitationStatus.PENDING})
+        found = await find_by_email(self, new.target, new.email, statuses=pending)
+        return found[0] if found else None
 
     async def revoke(self, ref: InvitationRef) -> Invitation:
         answer = await self._client.send(
@@ -172,15 +208,23 @@ class ConductorOneDirectory:
             json_body={},
         )
         if answer.status == 200:
-            return self._read(answer, ref.target, "revoke")
+            revoked = self._read(answer, ref.target, "revoke")
+            if revoked is None:  # the answer names no invitation: read what the revoke did
+                revoked = await self.get(ref)
+                if not revoked_now(revoked):
+                    self._client.log_unexpected("revoke", answer, "no invitation in the answer")
+                    raise self._client.unreadable()
+            return revoked
         if answer.status == 404:
             raise InvitationNotFound("no such invitation")
         if answer.status in {400, 409}:
             # UNVERIFIED (notes §6.2, §7.2): revoking a non-pending invitation is expected to be a
             # 400 FAILED_PRECONDITION; the notes advise treating a revoke 400 as "not revocable".
-            raise InvitationNotRevocable(
-                "the invitation is no longer pending", invitation=await read_back(self, ref)
-            )
+            current = await read_back(self, ref)
+            if answer.after_unknown_outcome and revoked_now(current):
+                # Our own earlier attempt revoked it and its answer was lost: that is success.
+                return current
+            raise InvitationNotRevocable("the invitation is no longer pending", invitation=current)
         raise self._rejected(answer, "revoke")
 
     async def get(self, ref: InvitationRef) -> Invitation | None:
@@ -191,7 +235,7 @@ class ConductorOneDirectory:
             retry=RetryPolicy.SAFE,
         )
         if answer.status == 200:
-            return self._read(answer, ref.target, "get")
+            return self._read(answer, ref.target, "get")  # None: the answer names none
         if answer.status == 404:
             return None
         raise self._rejected(answer, "get")
@@ -248,10 +292,13 @@ class ConductorOneDirectory:
 
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
-    ) -> Invitation:
-        return to_invitation(
-            self._client.read(_InvitationEnvelope, answer, operation).invitation, target
-        )
+    ) -> Invitation | None:
+        wire = self._client.read(_InvitationEnvelope, answer, operation).invitation
+        if wire is None:
+            return None
+        invitation = to_invitation(wire, target)
+        self._recent.remember([invitation])
+        return invitation
 
     def _rejected(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         if answer.status == 403:
@@ -261,6 +308,14 @@ class ConductorOneDirectory:
             operation, answer, f"unmapped client error (grpc code {status.code!r})"
         )
         return ProviderRejected("ConductorOne rejected the request", provider=Provider.CONDUCTORONE)
+
+
+def _conflict(existing: Invitation | None) -> InvitationConflict:
+    return InvitationConflict(
+        "a pending invitation for this email already exists in this directory",
+        field=("email",),
+        existing=existing,
+    )
 
 
 def _invitation_path(ref: InvitationRef, *tail: str) -> str:

@@ -8,7 +8,8 @@ Everything here follows `shared/upstream/conductorone-notes.md` §5, which reads
 - the client secret `secret-token:conductorone.com:v1:<base64url JWK>` holds an Ed25519 private
   key (§5.1), which signs a short-lived client assertion, a compact JWS (§5.2);
 - the assertion is exchanged at `POST https://<host>/auth/v1/token` for a bearer token (§5.3),
-  which is reused until shortly before `expires_in` runs out (§5.4).
+  which is reused until shortly before `expires_in` runs out (§5.4): the last fifth of its
+  lifetime, at most 30 s (`refresh_margin`).
 
 `ClientCredentialsAuth` sends the token request through the client it authenticates, so the
 exchange uses the same pool, timeouts and injected transport as the API calls. A failed exchange
@@ -39,9 +40,10 @@ from .conductorone_credentials import (
 )
 from .http import parse_retry_after
 
-REFRESH_MARGIN = 30.0
-"""Seconds before `expires_in` runs out at which a cached token is replaced. The Go SDK uses 10 s
-(x/oauth2 `defaultExpiryDelta`, §5.4); 30 s also covers a slow request still in flight."""
+MAX_REFRESH_MARGIN = 30.0
+"""The most seconds before expiry at which a cached token is replaced."""
+REFRESH_SHARE = 5
+"""A token is replaced when `1 / REFRESH_SHARE` of its lifetime is left (capped as above)."""
 
 # TS-TOK strips a leading "bearer" / "bearer:" from `access_token` without saying why (§5.4).
 _BEARER_PREFIX = re.compile(r"^\s*bearer\s*:*", re.IGNORECASE)
@@ -55,22 +57,50 @@ class TokenError(AuthFlowError):
     request id and a short excerpt of the answer, never the client secret."""
 
 
+def refresh_margin(lifetime: float) -> float:
+    """Seconds before expiry at which a token that lives `lifetime` seconds is replaced.
+
+    The margin covers one API request between taking the token and C1 checking it; the token
+    request's own round trip is already counted, as the lifetime runs from when it was sent.
+    A fixed margin (the Go SDK's 10 s, §5.4, or our former 30 s) makes a token that lives no
+    longer than it single-use: every API call would fetch a token. A fifth of the lifetime keeps
+    every token for 80 % of its life, and 1 s of a 5 s token still covers a slow request where a
+    tenth (0.5 s) would not; the 30 s cap (reached at 150 s) keeps long tokens: an hour-long one
+    is reused for 59.5 minutes. Should a request still arrive late, its 401 refreshes once.
+    """
+    return min(MAX_REFRESH_MARGIN, lifetime / REFRESH_SHARE)
+
+
 @dataclass(frozen=True, slots=True)
 class _Token:
     value: str
-    expires_at: float  # on the auth's clock
+    generation: int  # 1 for the first token obtained, then one more for each replacement
+    obtained_at: float  # on the auth's clock, when its token request was sent
+    lifetime: float  # `expires_in`, seconds
+
+    @property
+    def expires_at(self) -> float:
+        return self.obtained_at + self.lifetime
+
+    @property
+    def refresh_at(self) -> float:
+        return self.expires_at - refresh_margin(self.lifetime)
 
 
 class ClientCredentialsAuth(httpx.Auth):
     """Bearer tokens from C1's client-credentials exchange, fetched once and reused (async only).
 
-    - A cached token is used until `REFRESH_MARGIN` seconds before it expires.
+    - A cached token is used until `refresh_margin(lifetime)` seconds before it expires.
     - Single flight: when it is missing or stale, requests queue on one lock and only the first
-      fetches; the others then take the token it got.
+      fetches; the others then take the token it got. A token obtained after the one a request
+      gave up on is taken unless it has really expired, even inside its margin: it is as fresh
+      as any that request could fetch.
     - A 429 from the token endpoint is retried once after `Retry-After` (at most 5 s; c1i retries
       token 429s, §5.4); a longer wait, or a second 429, is a `TokenError` with `retry_after`.
     - A 401 from the API drops the token (only if it is still the one that failed: a concurrent
-      request may already have replaced it) and the request is retried once with a fresh one.
+      request may already have replaced it) and the request is retried once with a newer one.
+      However many requests get a 401 with the same token, and whenever their answers arrive,
+      one new token is fetched for all of them.
     """
 
     # Declared per httpx's contract for flows that look at answers. This flow reads only the
@@ -95,6 +125,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._clock = clock
         self._sleep = sleep
         self._token: _Token | None = None
+        self._generation = 0  # of the last token obtained
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -117,18 +148,19 @@ class ClientCredentialsAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        failed: str | None = None  # the token the API answered 401 to
+        refused: _Token | None = None  # the token the API answered 401 to
         for _attempt in range(2):  # the request, then one retry after a 401
-            token = self._cached(failed, REFRESH_MARGIN)
+            if refused is None:
+                token = self._reusable()
+                given_up = self._generation  # none, or the newest is stale: wait for a newer one
+            else:
+                if self._token is refused:
+                    self._token = None  # requests arriving now wait for the next one
+                given_up = refused.generation
+                token = self._newer_than(given_up)
             if token is None:
-                seen = self._token
                 async with self._lock:
-                    if self._token is not None and self._token.value == failed:
-                        self._token = None  # the token the API refused, unless already replaced
-                    # A token fetched while we waited is taken unless it has really expired,
-                    # even when it lives shorter than the margin: it is as fresh as any.
-                    fresh_while_waiting = self._token is not seen
-                    token = self._cached(failed, 0.0 if fresh_while_waiting else REFRESH_MARGIN)
+                    token = self._newer_than(given_up)  # fetched while this request waited
                     if token is None:
                         # Async generators cannot delegate with `yield from`: the exchange is
                         # inline. One retry of a 429, with a new assertion.
@@ -141,17 +173,23 @@ class ClientCredentialsAuth(httpx.Auth):
                                 started = self._clock()
                                 answer = yield self._token_request(request, started)
                         token = await self._accept(answer, started)
-            request.headers["Authorization"] = f"Bearer {token}"
+            request.headers["Authorization"] = f"Bearer {token.value}"
             response = yield request
             if response.status_code != 401:
                 return
-            failed = token
+            refused = token
 
-    def _cached(self, failed: str | None, margin: float) -> str | None:
+    def _reusable(self) -> _Token | None:
+        """The cached token, unless it is missing or inside its refresh margin."""
         token = self._token
-        if token is None or token.value == failed or self._clock() >= token.expires_at - margin:
+        return token if token is not None and self._clock() < token.refresh_at else None
+
+    def _newer_than(self, generation: int) -> _Token | None:
+        """The cached token if it was obtained after `generation` and has not expired."""
+        token = self._token
+        if token is None or token.generation <= generation or self._clock() >= token.expires_at:
             return None
-        return token.value
+        return token
 
     def _token_request(self, original: httpx.Request, now: float) -> httpx.Request:
         # Exactly the four form fields of §5.3, and no Authorization header: C1 takes client
@@ -174,7 +212,6 @@ class ClientCredentialsAuth(httpx.Auth):
         )
 
     def _retry_after(self, answer: httpx.Response) -> float | None:
-        # Imported here, not at the top: http.py imports this module for TokenError.
         return parse_retry_after(answer.headers.get("Retry-After"), now=self._clock())
 
     def _retry_wait(self, answer: httpx.Response) -> float | None:
@@ -184,7 +221,7 @@ class ClientCredentialsAuth(httpx.Auth):
             return _DEFAULT_RETRY_WAIT
         return wait if wait <= _MAX_RETRY_WAIT else None
 
-    async def _accept(self, answer: httpx.Response, started: float) -> str:
+    async def _accept(self, answer: httpx.Response, started: float) -> _Token:
         """The access token in a token answer, now cached; TokenError for anything else."""
         await answer.aread()
         status = answer.status_code
@@ -214,8 +251,9 @@ class ClientCredentialsAuth(httpx.Auth):
             )
         # A missing or unreadable `expires_in` counts as 0, as in the Go SDK: the token serves
         # the request that fetched it and is replaced on the next one.
-        self._token = _Token(value, started + _seconds(data.get("expires_in")))
-        return value
+        self._generation += 1
+        self._token = _Token(value, self._generation, started, _seconds(data.get("expires_in")))
+        return self._token
 
 
 def _seconds(value: object) -> float:

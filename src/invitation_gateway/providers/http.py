@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -78,6 +78,9 @@ class UpstreamResponse:
     headers: httpx.Headers
     body: bytes
     request_id: str | None
+    # True when an earlier attempt of this call reached the upstream and failed (its answer
+    # lost, or a 5xx): this answer may describe the state that earlier attempt left behind.
+    after_unknown_outcome: bool = False
 
     def json(self) -> Any:
         """The body as JSON, or None when it is empty or not JSON at all."""
@@ -145,6 +148,7 @@ class UpstreamClient:
         settings = self.reliability
         call = _Call(method, url_path, operation, json_body, params)
         deadline = time.monotonic() + settings.total_timeout
+        unknown_outcome = False  # an attempt reached the upstream and its outcome was lost
         try:
             async for attempt in stamina.retry_context(
                 on=retry_decision(retry, settings, deadline),
@@ -155,9 +159,20 @@ class UpstreamClient:
                 wait_jitter=settings.wait_jitter,
             ):
                 with attempt:
-                    return await self._guarded(call, deadline)
+                    try:
+                        answer = await self._guarded(call, deadline)
+                    except Outage as outage:
+                        unknown_outcome = unknown_outcome or outage.reached
+                        raise
+                    if unknown_outcome:
+                        return replace(answer, after_unknown_outcome=True)
+                    return answer
         except AttemptFailed as failed:
+            _mark_unknown(failed.error, unknown_outcome)
             raise failed.error from failed
+        except ProviderUnavailable as error:  # the budget ran out between attempts
+            _mark_unknown(error, unknown_outcome)
+            raise
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _guarded(self, call: _Call, deadline: float) -> UpstreamResponse:
@@ -348,6 +363,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
+
+
+def _mark_unknown(error: Exception, unknown_outcome: bool) -> None:
+    if unknown_outcome and isinstance(error, ProviderUnavailable):
+        error.may_have_acted = True
 
 
 def _name(provider: Provider) -> str:

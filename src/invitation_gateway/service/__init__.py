@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from ..domain.errors import (
     InvalidInvitationInput,
     InvitationError,
     InvitationNotFound,
-    OperationInProgress,
     Problem,
 )
 from ..domain.invitations import (
@@ -27,22 +27,21 @@ from ..domain.invitations import (
     NewInvitation,
 )
 from ..domain.validation import validate_new_invitation
-from ..idempotency import (
-    IdempotencyKeyBusy,
-    IdempotentRunner,
-    decode,
-    encode_invitation,
-    fingerprint,
-    replayable_error,
-)
+from ..idempotency import IdempotentRunner
 from ..providers.base import CircuitState, ConnectionInfo, InvitationPort
 from ..providers.registry import Connections
+from .keyed import KeyedCreate
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
 ANONYMOUS = "anonymous"  # the caller until authentication lands
 _KEYED_CONCURRENCY = 8  # bulk items with an idempotency key are created at most 8 at a time
 logger = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 __all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedPage"]
 
@@ -51,10 +50,15 @@ class InvitationService:
     """Routes each operation to the adapter serving its target."""
 
     def __init__(
-        self, connections: Connections, idempotency: IdempotentRunner | None = None
+        self,
+        connections: Connections,
+        idempotency: IdempotentRunner | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.connections = connections
         self._idempotency = idempotency
+        self._clock = clock
 
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
@@ -65,22 +69,13 @@ class InvitationService:
         port, new = self._prepare(draft)
         if new.idempotency_key is None or self._idempotency is None:
             return await port.create(new)
-
-        async def work() -> bytes:
-            return encode_invitation(await port.create(new))
-
         # Keys are scoped per caller and connection: two callers (or two Clerk instances) can
         # never replay each other's results.
         scope = f"{caller}|{new.target.provider.value}|{new.target.connection}"
-        try:
-            payload = await self._idempotency.run(
-                scope, new.idempotency_key, _fingerprint(new), work, replayable=replayable_error
-            )
-        except IdempotencyKeyBusy as exc:
-            raise OperationInProgress(
-                "an earlier request with this idempotency key is still in progress; retry later"
-            ) from exc
-        return decode(payload)
+        keyed = KeyedCreate(
+            self._idempotency, port, new, key=new.idempotency_key, scope=scope, clock=self._clock
+        )
+        return await keyed.run()
 
     async def create_many(
         self, drafts: Sequence[NewInvitation], *, caller: str = ANONYMOUS
@@ -185,20 +180,3 @@ class InvitationService:
         if port is None:
             raise InvitationNotFound("no such invitation")
         return port
-
-
-def _fingerprint(new: NewInvitation) -> str:
-    """What makes two requests with one key "the same": every input but the key itself."""
-    return fingerprint(
-        {
-            "target": [new.target.kind.value, new.target.id, new.target.connection],
-            "email": new.email,
-            "display_name": new.display_name,
-            "roles": list(new.roles),
-            "purpose": new.purpose,
-            "redirect_url": new.redirect_url,
-            "expires_in_days": new.expires_in_days,
-            "notify": new.notify,
-            "public_metadata": new.public_metadata,
-        }
-    )

@@ -1,0 +1,84 @@
+"""Telling a new invitation from an existing one an upstream handed back for a create."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+
+from invitation_gateway.domain.invitations import (
+    Invitation,
+    InvitationStatus,
+    InvitationTarget,
+    TargetKind,
+)
+from invitation_gateway.providers.http import UpstreamResponse
+from invitation_gateway.providers.reuse import RecentInvitations
+
+SENT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+TARGET = InvitationTarget(TargetKind.CLERK_ORGANIZATION, "org_1")
+
+
+def invitation(upstream_id: str, created_at: datetime | None) -> Invitation:
+    return Invitation(
+        target=TARGET,
+        provider_invitation_id=upstream_id,
+        email="a@example.com",
+        status=InvitationStatus.PENDING,
+        created_at=created_at,
+    )
+
+
+def answer(upstream_now: datetime | None) -> UpstreamResponse:
+    headers = {} if upstream_now is None else {"Date": format_datetime(upstream_now, usegmt=True)}
+    return UpstreamResponse(200, httpx.Headers(headers), b"{}", None)
+
+
+def recent(received: datetime) -> RecentInvitations:
+    return RecentInvitations(clock=lambda: received.timestamp())
+
+
+def test_an_invitation_created_while_the_request_ran_is_new() -> None:
+    """Created after the request was sent, by an upstream on the same clock: new."""
+    created = invitation("orginv_new", SENT + timedelta(milliseconds=300))
+    judge = recent(SENT + timedelta(seconds=1))
+    assert not judge.is_reused(created, answer(None), SENT.timestamp())
+
+
+def test_an_invitation_created_before_the_request_was_sent_is_re_used() -> None:
+    """Created a day before the request: the upstream handed back an existing invitation."""
+    old = invitation("orginv_old", SENT - timedelta(days=1))
+    assert recent(SENT).is_reused(old, answer(None), SENT.timestamp())
+
+
+def test_an_invitation_the_gateway_has_seen_is_re_used_however_new() -> None:
+    """An id this connection already returned is not a new invitation, even a second old."""
+    judge = recent(SENT)
+    seen = invitation("orginv_seen", SENT + timedelta(milliseconds=5))
+    judge.remember([seen])
+    assert judge.is_reused(seen, answer(None), SENT.timestamp())
+
+
+def test_an_upstream_clock_behind_ours_does_not_make_a_new_invitation_look_old() -> None:
+    """Upstream 30 s behind: its Date header moves the send time onto its clock."""
+    skew = timedelta(seconds=-30)
+    created = invitation("orginv_new", SENT + skew + timedelta(milliseconds=200))
+    received = SENT + timedelta(milliseconds=400)
+    judged = recent(received).is_reused(created, answer(received + skew), SENT.timestamp())
+    assert not judged
+    assert recent(received).is_reused(created, answer(None), SENT.timestamp())  # without it
+
+
+def test_an_invitation_without_a_creation_time_is_taken_as_new() -> None:
+    """No created_at and an unseen id: nothing says it existed before."""
+    assert not recent(SENT).is_reused(invitation("x", None), answer(None), SENT.timestamp())
+
+
+def test_only_the_most_recent_ids_are_remembered() -> None:
+    """The memory is bounded: the oldest id is forgotten first."""
+    judge = RecentInvitations(clock=lambda: SENT.timestamp(), size=2)
+    first, second, third = (invitation(i, SENT + timedelta(seconds=5)) for i in "abc")
+    judge.remember([first, second, third])
+    assert not judge.is_reused(first, answer(None), SENT.timestamp())
+    assert judge.is_reused(third, answer(None), SENT.timestamp())
