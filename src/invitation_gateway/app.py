@@ -8,7 +8,8 @@ built from them. Tests and the sandbox pass their own `transport` to reach emula
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 import httpx
@@ -18,21 +19,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
-from .domain.invitations import DEFAULT_CONNECTION, Provider, TargetKind
+from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
-from .providers._clerk_wire import API_VERSION as CLERK_API_VERSION
-from .providers.auth import BearerAuth
-from .providers.base import ConnectionInfo
-from .providers.clerk import ClerkApplication, ClerkOrganization
-from .providers.conductorone import ConductorOneDirectory
-from .providers.conductorone_auth import ClientCredentialsAuth
-from .providers.http import UpstreamClient, path
 from .providers.readiness import Probe, Readiness
-from .providers.registry import Connection, Connections
+from .providers.registry import Connections
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
 from .service import InvitationService
 from .settings import Settings
+from .upstreams import configured_connections, open_connection
 from .web.examples import DEFAULT_EXAMPLES
 from .web.limits import BodySizeLimit
 from .web.playground import (
@@ -45,76 +40,6 @@ from .web.playground import (
 from .web.request_errors import GraphQLRequestErrors
 
 GRAPHQL_PATH = "/graphql"
-
-
-def _build_probes(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> list[Probe]:
-    probes: list[Probe] = []
-    c1 = settings.conductorone
-    if c1.configured:
-        assert c1.base_url is not None
-        auth: httpx.Auth
-        if c1.client_id is not None and c1.client_secret is not None:
-            # OAuth client credentials (conductorone-notes.md §5): the token endpoint lives on
-            # the tenant host, and the token request goes through this same pooled client.
-            auth = ClientCredentialsAuth.for_base_url(
-                client_id=c1.client_id,
-                client_secret=c1.client_secret.get_secret_value(),
-                base_url=c1.base_url,
-            )
-        else:
-            assert c1.token is not None
-            auth = BearerAuth(c1.token)
-        client = UpstreamClient(
-            provider=Provider.CONDUCTORONE,
-            base_url=c1.base_url,
-            auth=auth,
-            request_id_header="request-id",
-            transport=transport,
-            reliability=c1.reliability(),
-        )
-        info = ConnectionInfo(
-            name=DEFAULT_CONNECTION,
-            provider=Provider.CONDUCTORONE,
-            kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
-            default_target_id=c1.default_directory,
-        )
-        port = ConductorOneDirectory(client)
-        probes.append(
-            Probe(
-                Connection(info, {port.kind: port}, client),
-                path("api", "v1", "local-directory-configs"),
-                {"page_size": "10"},
-            )
-        )
-    clerk = settings.clerk
-    if clerk.configured:
-        assert clerk.secret_key is not None
-        client = UpstreamClient(
-            provider=Provider.CLERK,
-            base_url=clerk.api_url,
-            auth=BearerAuth(clerk.secret_key),
-            request_id_header="cf-ray",
-            headers={"Clerk-API-Version": CLERK_API_VERSION},
-            transport=transport,
-            reliability=clerk.reliability(),
-        )
-        info = ConnectionInfo(
-            name=DEFAULT_CONNECTION,
-            provider=Provider.CLERK,
-            kinds=(TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION),
-        )
-        application = ClerkApplication(client)
-        organization = ClerkOrganization(client)
-        probes.append(
-            Probe(
-                Connection(
-                    info, {application.kind: application, organization.kind: organization}, client
-                ),
-                path("invitations"),
-                {"limit": "1"},
-            )
-        )
-    return probes
 
 
 class _GatewayRouter(GraphQLRouter[GatewayContext, None]):
@@ -136,27 +61,35 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     examples: Sequence[ExampleOperation] = DEFAULT_EXAMPLES,
+    environ: Mapping[str, str] | None = None,
+    connections: Sequence[NamedConnection] = (),
 ) -> FastAPI:
-    """Build the gateway. `transport` replaces the network for every upstream client."""
+    """Build the gateway. `transport` replaces the network for every upstream client.
+
+    `environ` holds the variables the connections file names (default: the process's);
+    `connections` adds connections beside the configured ones (the sandbox's staging Clerk).
+    A bad connections file raises `ConnectionsFileError` here, before anything starts.
+    """
+    named = configured_connections(
+        settings, os.environ if environ is None else environ, connections
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        probes = _build_probes(settings, transport)
+        opened = [open_connection(n, transport) for n in named]
+        probes = [Probe(c, c.health.path, dict(c.health.params)) for c in opened if c.health]
         keys = settings.idempotency
         store = open_store(
             redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
             sqlite_path=keys.sqlite_path,
         )
         runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
-        app.state.service = InvitationService(Connections(u.connection for u in probes), runner)
+        app.state.service = InvitationService(Connections(opened), runner)
         app.state.readiness = Readiness(probes)
         try:
             yield
         finally:
-            await asyncio.gather(
-                *(u.connection.client.aclose() for u in probes if u.connection.client),
-                store.aclose(),
-            )
+            await asyncio.gather(*(c.client.aclose() for c in opened if c.client), store.aclose())
 
     async def context(request: Request) -> GatewayContext:
         return GatewayContext(service=request.app.state.service)

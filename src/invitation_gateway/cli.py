@@ -94,7 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.configured_upstreams:
             print(f"invitation-gateway: {MISSING_UPSTREAM}", file=sys.stderr)
             return 2
-        app = create_app(settings)
+        from .connections_file import ConnectionsFileError
+
+        try:
+            app = create_app(settings)
+        except ConnectionsFileError as exc:
+            # The file, the entry and the problem; never a secret (connections_file.py).
+            print(f"invitation-gateway: connections file error:\n{exc}", file=sys.stderr)
+            return 2
 
     import uvicorn
 

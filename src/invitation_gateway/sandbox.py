@@ -18,21 +18,31 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from .app import create_app
+from .connections_file import NamedConnection
 from .domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from .emulators.clerk import ClerkEmulator
 from .emulators.conductorone import ConductorOneEmulator
-from .emulators.sandbox_seed import SandboxSeed, seed
+from .emulators.sandbox_seed import SandboxSeed, seed, seed_staging
 from .providers.routing import HostRoutingTransport
 from .schema import global_id
-from .settings import ClerkSettings, ConductorOneSettings, IdempotencySettings, Settings
+from .settings import (
+    ClerkSettings,
+    ConductorOneSettings,
+    ConnectionsSettings,
+    IdempotencySettings,
+    Settings,
+)
 from .web.examples import examples
 
 C1_HOST = "conductorone.sandbox"
 C1_URL = f"http://{C1_HOST}"
-CLERK_URL = "http://clerk.sandbox/v1"
+CLERK_HOST = "clerk.sandbox"
+CLERK_URL = f"http://{CLERK_HOST}/v1"
+CLERK_STAGING_HOST = "clerk-staging.sandbox"
 C1_TOKEN = "c1-sandbox-token"  # noqa: S105 - the emulators' fake credentials
 """A static token the ConductorOne emulator also accepts, for callers that skip OAuth."""
 CLERK_SECRET_KEY = "sk_test_sandbox"  # noqa: S105 - idem
+CLERK_STAGING_SECRET_KEY = "sk_test_sandbox_staging"  # noqa: S105 - idem
 
 
 @dataclass
@@ -45,35 +55,50 @@ class Sandbox:
 
     conductorone: ConductorOneEmulator
     clerk: ClerkEmulator
+    clerk_staging: ClerkEmulator  # a second Clerk instance: the connection named "staging"
     seed: SandboxSeed
     c1_client_id: str
     c1_client_secret: SecretStr
+    staging_organization_id: str = ""
 
     @classmethod
     def create(cls, *, seeded: bool = True, clock: Callable[[], datetime] | None = None) -> Sandbox:
         """Emulators seeded relative to `clock` (default: the wall clock)."""
         c1 = ConductorOneEmulator(token=C1_TOKEN, host=C1_HOST, clock=clock)
         clerk = ClerkEmulator(secret_key=CLERK_SECRET_KEY, clock=clock)
+        staging = ClerkEmulator(secret_key=CLERK_STAGING_SECRET_KEY, clock=clock)
         client_id, client_secret = c1.create_client("sandbox")
         return cls(
             c1,
             clerk,
+            staging,
             seed(c1, clerk) if seeded else SandboxSeed.empty(),
             client_id,
             SecretStr(client_secret),
+            seed_staging(staging) if seeded else "",
         )
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return HostRoutingTransport(
             {
                 C1_HOST: httpx.ASGITransport(app=self.conductorone.app),
-                "clerk.sandbox": httpx.ASGITransport(app=self.clerk.app),
+                CLERK_HOST: httpx.ASGITransport(app=self.clerk.app),
+                CLERK_STAGING_HOST: httpx.ASGITransport(app=self.clerk_staging.app),
             }
         )
+
+    def connections(self) -> list[NamedConnection]:
+        """The connections beside the `default` ones: the staging Clerk instance."""
+        staging = ClerkSettings(
+            api_url=f"http://{CLERK_STAGING_HOST}/v1",
+            secret_key=SecretStr(CLERK_STAGING_SECRET_KEY),
+        )
+        return [NamedConnection("clerk", "staging", staging)]
 
     def settings(self, **overrides: object) -> Settings:
         # The emulators forget everything on restart, so by default their idempotency keys do too.
         overrides.setdefault("idempotency", IdempotencySettings(sqlite_path=None))
+        overrides.setdefault("connections", ConnectionsSettings())  # never the env's file
         return Settings(
             conductorone=ConductorOneSettings(
                 base_url=C1_URL,
@@ -104,9 +129,13 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> FastAPI:
             directory_id=sandbox.seed.directory_id,
             organization_id=sandbox.seed.organization_id,
             revocable_id=revocable,
+            staging_organization_id=sandbox.staging_organization_id or None,
         ),
+        environ={},  # the sandbox reads no connections file: its connections are its own
+        connections=sandbox.connections(),
     )
     app.mount("/emulators/conductorone", sandbox.conductorone.app)
     app.mount("/emulators/clerk", sandbox.clerk.app)
+    app.mount("/emulators/clerk-staging", sandbox.clerk_staging.app)
     app.state.sandbox = sandbox
     return app

@@ -166,6 +166,12 @@ class IdempotencySettings(BaseModel):
     sqlite_path: Path | None = Path("var/idempotency.sqlite3")
 
 
+class ConnectionsSettings(BaseModel):
+    """More connections than the environment's `default` ones (README "Named connections")."""
+
+    file: Path | None = None  # GATEWAY_CONNECTIONS__FILE, TOML
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; see the README for the variables."""
 
@@ -181,6 +187,7 @@ class Settings(BaseSettings):
     conductorone: ConductorOneSettings = ConductorOneSettings()
     graphql: GraphQLSettings = GraphQLSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
+    connections: ConnectionsSettings = ConnectionsSettings()
     # Shared state across replicas (idempotency keys today); GATEWAY_REDIS_URL, e.g.
     # redis://localhost:6379/0. Unset: the embedded SQLite store.
     redis_url: SecretStr | None = None
@@ -204,6 +211,8 @@ class Settings(BaseSettings):
             found.append("conductorone")
         if self.clerk.configured:
             found.append("clerk")
+        if self.connections.file is not None:
+            found.append("the connections file")
         return found
 
 

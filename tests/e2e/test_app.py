@@ -63,6 +63,7 @@ async def test_readyz_reports_each_connection(gateway: GatewayClient) -> None:
         for c in body["connections"]
     } == {
         ("CLERK", "default", True, "CLOSED", True),
+        ("CLERK", "staging", True, "CLOSED", True),
         ("CONDUCTORONE", "default", True, "CLOSED", True),
     }
 
@@ -75,8 +76,14 @@ async def test_an_upstream_outage_keeps_the_replica_in_rotation(sandbox: Sandbox
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
-    ready = {c["provider"]: (c["reachable"], c["ready"]) for c in body["connections"]}
-    assert ready == {"CLERK": (False, False), "CONDUCTORONE": (True, True)}
+    ready = {
+        (c["provider"], c["connection"]): (c["reachable"], c["ready"]) for c in body["connections"]
+    }
+    assert ready == {
+        ("CLERK", "default"): (False, False),
+        ("CLERK", "staging"): (True, True),  # another instance: its own connection
+        ("CONDUCTORONE", "default"): (True, True),
+    }
 
 
 async def test_strict_readyz_is_503_when_a_connection_is_not_ready(sandbox: Sandbox) -> None:
@@ -86,7 +93,8 @@ async def test_strict_readyz_is_503_when_a_connection_is_not_ready(sandbox: Sand
         response = await http.get("/readyz", params={"strict": "true"})
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
-    assert {c["provider"]: c["ready"] for c in response.json()["connections"]}["CLERK"] is False
+    ready = {(c["provider"], c["connection"]): c["ready"] for c in response.json()["connections"]}
+    assert ready[("CLERK", "default")] is False
 
 
 async def test_a_replica_whose_lifespan_has_not_run_is_not_ready(sandbox: Sandbox) -> None:

@@ -298,11 +298,18 @@ async def test_rate_limit_is_a_top_level_error_with_retry_after(
 async def test_connections_query_lists_what_is_configured(
     gateway: GatewayClient, sandbox: Sandbox
 ) -> None:
-    """The connections query shows each provider's default connection and its target kinds."""
+    """The connections query shows every connection (the sandbox has two Clerk instances)."""
     body = await gateway.execute(CONNECTIONS)
-    assert sorted(body["data"]["connections"], key=lambda c: c["provider"]) == [
+    connections = body["data"]["connections"]
+    assert sorted(connections, key=lambda c: (c["provider"], c["name"])) == [
         {
             "name": "default",
+            "provider": "CLERK",
+            "targetKinds": ["CLERK_APPLICATION", "CLERK_ORGANIZATION"],
+            "defaultTargetId": None,
+        },
+        {
+            "name": "staging",
             "provider": "CLERK",
             "targetKinds": ["CLERK_APPLICATION", "CLERK_ORGANIZATION"],
             "defaultTargetId": None,

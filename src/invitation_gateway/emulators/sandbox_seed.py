@@ -3,7 +3,8 @@
 Directory and organization ids are fixed so that the playground's example operations can name them;
 invitation ids are minted at seeding time and returned in `SandboxSeed`. Every target gets at least
 one pending, one revoked and one accepted invitation, so that each error path is one click away.
-`seed_organization_admin` adds an admin of the Clerk organization (`emulate` uses it).
+`seed_organization_admin` adds an admin of the Clerk organization (`emulate` uses it);
+`seed_staging` fills the sandbox's second Clerk instance ("staging") with its own organization.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ EXISTING_USER_EMAIL = "existing.user@example.com"
 ORGANIZATION_ADMIN_ID = "user_2sAndb0xAcmeAdmin0000000001"
 ORGANIZATION_ADMIN_EMAIL = "olivia.admin@example.com"
 ENGINEERING_ROLE_ID = "2fQzR0leEngineering0000001x"
+STAGING_ORGANIZATION_ID = "org_2sAndb0xAcmeStaging4Qm8Zp"  # on the second Clerk instance
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,17 @@ class SandboxSeed:
     def empty(cls) -> SandboxSeed:
         """The seed of an unseeded sandbox: every id is the empty string."""
         return cls("", "", "", "", "")
+
+
+def seed_staging(clerk: ClerkEmulator) -> str:
+    """A second Clerk instance's data: its own organization and a pending invitation or two."""
+    yesterday = clerk.now() - timedelta(days=1)
+    clerk.add_organization(STAGING_ORGANIZATION_ID, "Acme Staging", slug="acme-staging")
+    clerk.add_organization_invitation(
+        STAGING_ORGANIZATION_ID, "qa.tester@example.com", "org:member", created_at=yesterday
+    )
+    clerk.add_invitation("beta.user@example.com", created_at=yesterday)
+    return STAGING_ORGANIZATION_ID
 
 
 def seed(c1: ConductorOneEmulator, clerk: ClerkEmulator) -> SandboxSeed:

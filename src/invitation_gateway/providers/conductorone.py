@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ..domain.errors import (
@@ -36,9 +38,12 @@ from ..domain.invitations import (
     TargetKind,
 )
 from ..domain.listing import InvitationPage, ListQuery
-from .base import find_by_email, read_back, revoked_now, settle
+from .auth import BearerAuth
+from .base import ConnectionInfo, find_by_email, read_back, revoked_now, settle
+from .conductorone_auth import ClientCredentialsAuth
 from .http import UpstreamClient, UpstreamResponse, path
-from .reliability import RetryPolicy
+from .registry import Connection, HealthCheck
+from .reliability import Reliability, RetryPolicy
 from .reuse import RecentInvitations
 
 _STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
@@ -308,6 +313,56 @@ class ConductorOneDirectory:
             operation, answer, f"unmapped client error (grpc code {status.code!r})"
         )
         return ProviderRejected("ConductorOne rejected the request", provider=Provider.CONDUCTORONE)
+
+
+@dataclass(frozen=True, slots=True)
+class ConductorOneConfig:
+    """One ConductorOne connection, as plain values: a bearer token or OAuth client credentials."""
+
+    name: str
+    base_url: str
+    token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    default_directory: str | None = None
+    reliability: Reliability = field(default_factory=Reliability)
+
+
+def open_connection(
+    config: ConductorOneConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> Connection:
+    """The connection's pooled client, credentials and adapter; the caller closes the client."""
+    auth: httpx.Auth
+    if config.client_id is not None and config.client_secret is not None:
+        # OAuth client credentials (conductorone-notes.md §5): the token endpoint lives on the
+        # tenant host, and the token request goes through this same pooled client.
+        auth = ClientCredentialsAuth.for_base_url(
+            client_id=config.client_id,
+            client_secret=config.client_secret.get_secret_value(),
+            base_url=config.base_url,
+        )
+    elif config.token is not None:
+        auth = BearerAuth(config.token)
+    else:
+        raise ValueError(f"ConductorOne connection {config.name!r} has no credentials")
+    client = UpstreamClient(
+        provider=Provider.CONDUCTORONE,
+        base_url=config.base_url,
+        auth=auth,
+        request_id_header="request-id",
+        transport=transport,
+        reliability=config.reliability,
+        name=config.name,
+    )
+    info = ConnectionInfo(
+        name=config.name,
+        provider=Provider.CONDUCTORONE,
+        kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
+        default_target_id=config.default_directory,
+    )
+    port = ConductorOneDirectory(client)
+    health = HealthCheck(path("api", "v1", "local-directory-configs"), {"page_size": "10"})
+    return Connection(info, {port.kind: port}, client, health)
 
 
 def _conflict(existing: Invitation | None) -> InvitationConflict:

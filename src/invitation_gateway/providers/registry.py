@@ -1,14 +1,14 @@
 """Which adapter serves a target: connections by provider and name, adapters by target kind.
 
-The environment configures the connection named `default` for each provider (DESIGN.md); a
-later config file adds more names. A target that omits its connection gets `default`, or the
+The environment configures the connection named `default` for each provider (DESIGN.md); the
+connections file (`GATEWAY_CONNECTIONS__FILE`) adds more names. A target that omits its connection gets `default`, or the
 only connection of that provider when there is exactly one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from ..domain.errors import InvalidInvitationInput
 from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
@@ -17,10 +17,21 @@ from .http import UpstreamClient
 
 
 @dataclass(frozen=True, slots=True)
+class HealthCheck:
+    """How to see that a connection's upstream answers at all: one cheap GET (`/readyz`)."""
+
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
+    """One upstream connection: what it serves, its adapters, its pooled client."""
+
     info: ConnectionInfo
     ports: dict[TargetKind, InvitationPort]
     client: UpstreamClient | None = None  # None for connections not backed by HTTP (tests)
+    health: HealthCheck | None = None
 
     async def circuit(self) -> CircuitState:
         return await self.client.breaker.state() if self.client else CircuitState.CLOSED
@@ -69,9 +80,11 @@ class Connections:
         if name is not None and (name != DEFAULT_CONNECTION or (provider, name) in self._by_key):
             found = self._by_key.get((provider, name))
             if found is None:
+                names = sorted(n for p, n in self._by_key if p is provider)
+                known = f"; configured: {', '.join(names)}" if names else ""
                 raise InvalidInvitationInput.at(
                     ("target", "connection"),
-                    f"no {provider.value} connection named {name!r} is configured",
+                    f"no {provider.value} connection named {name!r} is configured{known}",
                 )
             return found
         default = self._by_key.get((provider, DEFAULT_CONNECTION))

@@ -100,16 +100,34 @@ def examples(
     directory_id: str | None = None,
     organization_id: str | None = None,
     revocable_id: str | None = None,
+    staging_organization_id: str | None = None,
 ) -> list[ExampleOperation]:
     """Examples filled with real ids where known (the sandbox knows its seed)."""
     organization = {"kind": "CLERK_ORGANIZATION", "id": organization_id or "org_…"}
     directory = {"kind": "CONDUCTORONE_DIRECTORY", "id": directory_id or "<directory app id>"}
+    staging_organization = {
+        "kind": "CLERK_ORGANIZATION",
+        "id": staging_organization_id or "org_…",
+        "connection": "staging",
+    }
     return [
         ExampleOperation(
             name="List invitations across targets",
             query=LIST,
             variables={
                 "targets": [directory, {"kind": "CLERK_APPLICATION"}, organization],
+                "status": ["PENDING"],
+            },
+        ),
+        ExampleOperation(
+            name="List across two Clerk instances",
+            query=LIST,
+            variables={
+                "targets": [
+                    {**organization, "connection": "default"},
+                    staging_organization,
+                    {"kind": "CLERK_APPLICATION", "connection": "staging"},
+                ],
                 "status": ["PENDING"],
             },
         ),
