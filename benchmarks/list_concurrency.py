@@ -76,7 +76,8 @@ async def run(pages: int, latency: float) -> dict[str, float]:
             )
             timings.append(time.perf_counter() - started)
             connection = response.json()["data"]["invitations"]
-            assert connection["errors"] == [], connection["errors"]
+            if connection["errors"]:  # a benchmark of failing reads would measure nothing
+                raise RuntimeError(f"the list reported errors: {connection['errors']}")
             after = (
                 connection["pageInfo"]["endCursor"]
                 if connection["pageInfo"]["hasNextPage"]

@@ -247,17 +247,17 @@ class Emulator(abc.ABC):
         return self._fault_response(fault)
 
     def _fault_response(self, fault: Fault) -> Response:
-        assert fault.status is not None
-        body = fault.body if fault.body is not None else self._default_fault_body(fault.status)
+        status = fault.status if fault.status is not None else 500  # FaultQueue never stores one
+        body = fault.body if fault.body is not None else self._default_fault_body(status)
         headers = {**self._fault_headers(), **fault.headers}
         if not any(name.lower() == "content-type" for name in headers):
             is_json = parse_json(body) is not None
             headers["content-type"] = "application/json" if is_json else "text/plain; charset=utf-8"
         if fault.trickle is not None:
             return StreamingResponse(
-                trickle(body, fault.trickle), status_code=fault.status, headers=headers
+                trickle(body, fault.trickle), status_code=status, headers=headers
             )
-        return Response(body, status_code=fault.status, headers=headers)
+        return Response(body, status_code=status, headers=headers)
 
 
 def _raw_path(request: Request) -> str:

@@ -133,10 +133,10 @@ def to_invitation(
 
 def to_create_request(new: NewInvitation) -> dict[str, Any]:
     """The JSON body for Create: only spec fields, zero values left out."""
-    assert new.display_name is not None  # validation defaults it for ConductorOne
     return _CreateRequest(
         email=new.email,
-        display_name=new.display_name,
+        # Validation defaults it for ConductorOne, which requires one; the email is the fallback.
+        display_name=new.display_name or new.email,
         initial_role_ids=list(new.roles) or None,
         purpose=new.purpose,
     ).model_dump(by_alias=True, exclude_none=True)

@@ -66,10 +66,9 @@ def _result(index: int, outcome: domain.Invitation | Exception) -> CreateInvitat
         return CreateInvitationResult(
             index=index, user_errors=[], _created=Invitation.from_domain(outcome)
         )
-    if not is_user_error(outcome):
+    if not isinstance(outcome, InvitationError) or not is_user_error(outcome):
         # Upstream failures, IN_PROGRESS and bugs: a top-level error at this item's path.
         return CreateInvitationResult(index=index, user_errors=[], _failure=outcome)
-    assert isinstance(outcome, InvitationError)
     prefix = (*_INPUT, "invitations", str(index))
     return CreateInvitationResult(index=index, user_errors=user_errors(outcome, prefix=prefix))
 
