@@ -22,10 +22,10 @@ from strawberry.fastapi import GraphQLRouter
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
 from .providers.readiness import Probe, Readiness
-from .providers.registry import Connections
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
 from .service import InvitationService
+from .service.connections import Connections
 from .settings import Settings
 from .upstreams import configured_connections, open_connection
 from .web.examples import DEFAULT_EXAMPLES

@@ -94,13 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.configured_upstreams:
             print(f"invitation-gateway: {MISSING_UPSTREAM}", file=sys.stderr)
             return 2
-        from .connections_file import ConnectionsFileError
+        from .settings import ConfigurationError
 
         try:
             app = create_app(settings)
-        except ConnectionsFileError as exc:
-            # The file, the entry and the problem; never a secret (connections_file.py).
-            print(f"invitation-gateway: connections file error:\n{exc}", file=sys.stderr)
+        except ConfigurationError as exc:
+            # The variable, or the file and entry, and the problem; never a value.
+            print(f"invitation-gateway: configuration error: {exc}", file=sys.stderr)
             return 2
 
     import uvicorn

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from pydantic import SecretStr, ValidationError
 
-from .settings import ClerkSettings, ConductorOneSettings, UpstreamPolicy
+from .settings import ClerkSettings, ConductorOneSettings, ConfigurationError, UpstreamPolicy
 
 NAME_PATTERN: re.Pattern[str] = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 """A connection name. Anchored, so `match` and `fullmatch` agree."""
@@ -63,9 +63,17 @@ class NamedConnection:
     provider: Literal["clerk", "conductorone"]
     name: str
     settings: ClerkSettings | ConductorOneSettings
+    where: str = ""  # "<path>:<line>: [<provider>.<name>]" for a file entry; "" for the env's
+    variables: Mapping[str, str] = field(default_factory=dict)  # field -> variable read
+
+    def explain(self, problem: str) -> str:
+        """A problem found later (by the root's checks) in this entry's own terms."""
+        if not self.where:
+            return problem
+        return f"{self.where}: {_pydantic_problem((), problem, self.variables)}"
 
 
-class ConnectionsFileError(ValueError):
+class ConnectionsFileError(ConfigurationError):
     """The connections file cannot be used; `str()` is the whole message, one problem a line."""
 
 
@@ -107,11 +115,12 @@ def load_connections(path: Path, environ: Mapping[str, str]) -> list[NamedConnec
         for name, table in entries.items():
             line = _line(text, provider, name)
             where = f"{path}:{line}: " if line else f"{path}: "
-            settings, errors = _entry(provider, name, table, environ)
+            settings, errors, variables = _entry(provider, name, table, environ)
             problems.extend((line, f"{where}[{provider}.{name}]: {error}") for error in errors)
             if settings is not None:
                 kind = cast("Literal['clerk', 'conductorone']", provider)  # checked above
-                found.append((line, NamedConnection(kind, name, settings)))
+                entry = f"{where}[{provider}.{name}]"
+                found.append((line, NamedConnection(kind, name, settings, entry, variables)))
     if problems:
         problems.sort(key=lambda problem: problem[0])
         raise ConnectionsFileError("\n".join(message for _, message in problems))
@@ -121,17 +130,21 @@ def load_connections(path: Path, environ: Mapping[str, str]) -> list[NamedConnec
 
 def _entry(
     provider: str, name: str, table: object, environ: Mapping[str, str]
-) -> tuple[ClerkSettings | ConductorOneSettings | None, list[str]]:
+) -> tuple[ClerkSettings | ConductorOneSettings | None, list[str], dict[str, str]]:
     """The settings of one entry, or the problems that prevent them (never with a value)."""
     if not NAME_PATTERN.match(name):
-        return None, ["a connection name must match [a-z][a-z0-9_-]{0,31}"]
+        return None, ["a connection name must match [a-z][a-z0-9_-]{0,31}"], {}
     if name == "default":
-        return None, [
-            f"the connection named `default` is configured by the GATEWAY_{provider.upper()}__* "
-            "variables, not by this file: choose another name"
-        ]
+        return (
+            None,
+            [
+                f"the connection named `default` is configured by the GATEWAY_{provider.upper()}__* "
+                "variables, not by this file: choose another name"
+            ],
+            {},
+        )
     if not isinstance(table, dict):
-        return None, [f"write a table [{provider}.{name}] with the connection's keys"]
+        return None, [f"write a table [{provider}.{name}] with the connection's keys"], {}
     secret_keys, problems = _SECRET_KEYS[provider], []
     fields: dict[str, Any] = {}
     variables: dict[str, str] = {}  # settings field -> the variable it was read from
@@ -158,7 +171,7 @@ def _entry(
             known = ", ".join(sorted(_PLAIN_KEYS[provider] | secret_keys.keys()))
             problems.append(f"unknown key `{key}` (known keys: {known})")
     if problems:
-        return None, problems
+        return None, problems, {}
     if "client_id" in fields:  # the model wants it as plain text; its shape is not secret
         fields["client_id"] = fields["client_id"].get_secret_value()
     try:
@@ -167,12 +180,11 @@ def _entry(
     except ValidationError as error:
         # errors() without input: a rejected value may be a secret.
         details = error.errors(include_input=False, include_url=False, include_context=False)
-        return None, [
-            _pydantic_problem(detail["loc"], detail["msg"], variables) for detail in details
-        ]
+        problems = [_pydantic_problem(d["loc"], d["msg"], variables) for d in details]
+        return None, problems, {}
     if not settings.configured:
-        return None, [_MISSING_CREDENTIALS[provider]]
-    return settings, []
+        return None, [_MISSING_CREDENTIALS[provider]], {}
+    return settings, [], variables
 
 
 def _pydantic_problem(loc: tuple[int | str, ...], msg: str, variables: Mapping[str, str]) -> str:

@@ -1,5 +1,8 @@
 """Configuration from the environment (pydantic-settings), with the names DESIGN.md fixes.
 
+Plain data: nothing here knows a vendor's wire format. The composition root (`upstreams.py`)
+turns these values into each vendor's own config, checking what only the vendor can.
+
 `GATEWAY_<SECTION>__<FIELD>`, e.g. `GATEWAY_CLERK__SECRET_KEY`. Nothing reads the environment at
 import time: `Settings()` is built by the CLI (or a test) and handed to `create_app`.
 Secrets are `SecretStr`: they print as `**********` and never reach a log or an error message.
@@ -14,8 +17,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .providers.conductorone_credentials import parse_client_id, parse_client_secret
-from .providers.reliability import Reliability
+
+class ConfigurationError(ValueError):
+    """A setting cannot be used; `str()` names the variable or entry and the problem, never a
+    value (a rejected value may be a secret)."""
 
 
 class UpstreamPolicy(BaseModel):
@@ -33,21 +38,6 @@ class UpstreamPolicy(BaseModel):
     )
     breaker_threshold: int = Field(default=5, ge=1, le=1000)
     breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
-
-    def reliability(self) -> Reliability:
-        return Reliability(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            write_timeout=self.read_timeout,
-            total_timeout=self.total_timeout,
-            attempts=self.retry_attempts,
-            wait_initial=min(0.2, self.retry_max_wait),
-            wait_max=self.retry_max_wait,
-            wait_jitter=min(0.2, self.retry_max_wait),
-            max_retry_after=self.max_retry_after,
-            breaker_threshold=self.breaker_threshold,
-            breaker_cooldown=self.breaker_cooldown,
-        )
 
 
 class ClerkSettings(UpstreamPolicy):
@@ -99,20 +89,10 @@ class ConductorOneSettings(UpstreamPolicy):
 
     @field_validator("client_id")
     @classmethod
-    def _client_id_shape(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parse_client_id(value)  # the ValueError names the variable and the expected shape
-        return value
-
-    @field_validator("client_secret")
-    @classmethod
-    def _client_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        # Checked at startup, so a malformed secret stops `serve` instead of the first request.
-        # parse_client_secret's errors name the variable and never contain the secret.
-        if value is not None:
-            parse_client_secret(value.get_secret_value())
-        return value
+    def _blank_id_is_unset(cls, value: str | None) -> str | None:
+        # Its shape (and the secret's) is the vendor's to check: the composition root does,
+        # at start-up, and derives the base URL from it (upstreams.py).
+        return value or None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -131,10 +111,6 @@ class ConductorOneSettings(UpstreamPolicy):
                 "GATEWAY_CONDUCTORONE__TOKEN and GATEWAY_CONDUCTORONE__CLIENT_ID/__CLIENT_SECRET "
                 "are both set: choose one way to authenticate to ConductorOne"
             )
-        if self.client_id is not None and self.base_url is None:
-            # The client id names the tenant host, which serves both the API and the token
-            # endpoint (conductorone-notes.md §5.1).
-            self.base_url = f"https://{parse_client_id(self.client_id)}"
         if self.token is not None and self.base_url is None:
             raise ValueError(
                 "GATEWAY_CONDUCTORONE__TOKEN is set but GATEWAY_CONDUCTORONE__BASE_URL is not: "

@@ -18,12 +18,12 @@ from invitation_gateway.domain.invitations import (
     Provider,
     TargetKind,
 )
-from invitation_gateway.providers._clerk_wire import API_VERSION as CLERK_API_VERSION
 from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.base import ConnectionInfo
+from invitation_gateway.providers.clerk._wire import API_VERSION as CLERK_API_VERSION
+from invitation_gateway.providers.connection import Connection
 from invitation_gateway.providers.http import UpstreamClient, path
 from invitation_gateway.providers.readiness import CACHE_SECONDS, Probe, Readiness
-from invitation_gateway.providers.registry import Connection
 from invitation_gateway.providers.reliability import Reliability, RetryPolicy
 from invitation_gateway.providers.routing import HostRoutingTransport
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app

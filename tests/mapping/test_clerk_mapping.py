@@ -14,12 +14,12 @@ from invitation_gateway.domain.invitations import (
     Provider,
     TargetKind,
 )
-from invitation_gateway.providers._clerk_wire import (
+from invitation_gateway.providers.clerk._common import clerk_common_body
+from invitation_gateway.providers.clerk._wire import (
     ClerkInvitationWire,
     to_invitation,
     translate_error,
 )
-from invitation_gateway.providers.clerk import clerk_common_body
 
 # `organizationInvitation.created` example, ../shared/upstream/clerk-webhooks.yml (data object).
 ORG_INVITATION_EXAMPLE = {

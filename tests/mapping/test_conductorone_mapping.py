@@ -13,7 +13,7 @@ from invitation_gateway.domain.invitations import (
     Provider,
     TargetKind,
 )
-from invitation_gateway.providers.conductorone import to_create_request, to_invitation
+from invitation_gateway.providers.conductorone._wire import to_create_request, to_invitation
 
 DIRECTORY = "2fQzV1rJ5vJ8KkLqW3yYd0uXbNc"
 TARGET = InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, DIRECTORY)

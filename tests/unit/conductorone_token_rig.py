@@ -20,8 +20,8 @@ import httpx
 
 from invitation_gateway.emulators._common import ManualClock, RecordedRequest
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone_auth import ClientCredentialsAuth
-from invitation_gateway.providers.conductorone_credentials import TOKEN_PATH, parse_client_secret
+from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH, parse_client_secret
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth
 
 HOST = "conductorone.test"
 BASE_URL = f"http://{HOST}"

@@ -31,12 +31,12 @@ from conductorone_token_rig import (
 
 from invitation_gateway.emulators._common import ManualClock
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone_auth import ClientCredentialsAuth, TokenError
-from invitation_gateway.providers.conductorone_credentials import (
+from invitation_gateway.providers.conductorone._credentials import (
     ASSERTION_TYPE,
     TOKEN_PATH,
     parse_client_secret,
 )
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, TokenError
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from conductorone_token_rig import (
 
 from invitation_gateway.emulators._common import ManualClock
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone_auth import ClientCredentialsAuth, refresh_margin
-from invitation_gateway.providers.conductorone_credentials import TOKEN_PATH
+from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, refresh_margin
 
 
 @pytest.fixture

@@ -12,7 +12,14 @@ from invitation_gateway.connections_file import (
     load_connections,
 )
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.settings import ClerkSettings, ConductorOneSettings
+from invitation_gateway.settings import (
+    ClerkSettings,
+    ConductorOneSettings,
+    ConfigurationError,
+    ConnectionsSettings,
+    Settings,
+)
+from invitation_gateway.upstreams import conductorone_config, configured_connections
 
 CLERK_KEY = "sk_test_staging_verysecret"
 C1_TOKEN = "c1-token-verysecret"
@@ -94,7 +101,7 @@ def test_clerk_and_conductorone_entries_parse_in_file_order(tmp_path: Path) -> N
     assert prod.api_url == "https://clerk.example.test/v1"
     assert (prod.total_timeout, prod.breaker_threshold) == (20.5, 9)
     assert emea.client_id == client_id
-    assert emea.base_url == "https://acme-emea.conductor.one"  # derived from the client id
+    assert emea.base_url is None  # the root derives it from the client id
     assert (emea.default_directory, emea.retry_attempts, emea.token) == ("dir-emea", 5, None)
     assert us.token is not None
     assert us.token.get_secret_value() == C1_TOKEN
@@ -204,15 +211,34 @@ def test_a_malformed_clerk_key_names_the_variable_not_the_value(tmp_path: Path) 
 
 
 def test_a_malformed_client_secret_names_the_variable_not_the_value(tmp_path: Path) -> None:
-    """A ConductorOne client secret of the wrong shape is named by its variable, never shown."""
+    """A ConductorOne client secret of the wrong shape stops start-up, named by its variable."""
     client_id, _ = ConductorOneEmulator(host="acme.conductor.one").create_client("gateway")
     path = write(
         tmp_path,
         '[conductorone.emea]\nclient_id_env = "C1_ID"\nclient_secret_env = "C1_SECRET"\n',
     )
-    message = failure(path, {"C1_ID": client_id, "C1_SECRET": "not-a-c1-verysecret"})
+    environ = {"C1_ID": client_id, "C1_SECRET": "not-a-c1-verysecret"}
+    [entry] = load_connections(path, environ)  # the file is well formed: the vendor judges
+    settings = Settings(connections=ConnectionsSettings(file=path))
+    with pytest.raises(ConfigurationError) as caught:
+        configured_connections(settings, environ)
+    message = str(caught.value)
     assert_reported(message, path, 1, "conductorone.emea", "verysecret")
     assert "C1_SECRET (`client_secret_env`) must be a ConductorOne client secret" in message
+    assert entry.name == "emea"
+
+
+def test_a_client_id_derives_the_base_url_at_start_up(tmp_path: Path) -> None:
+    """An entry with client credentials and no base_url talks to the client id's tenant host."""
+    client_id, secret = ConductorOneEmulator(host="acme.conductor.one").create_client("gateway")
+    path = write(
+        tmp_path,
+        '[conductorone.emea]\nclient_id_env = "C1_ID"\nclient_secret_env = "C1_SECRET"\n',
+    )
+    environ = {"C1_ID": client_id, "C1_SECRET": secret}
+    settings = Settings(connections=ConnectionsSettings(file=path))
+    [emea] = configured_connections(settings, environ)
+    assert conductorone_config(emea).base_url == "https://acme.conductor.one"
 
 
 def test_a_token_without_base_url_is_explained_in_file_terms(tmp_path: Path) -> None:

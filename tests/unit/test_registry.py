@@ -9,7 +9,8 @@ import pytest
 from invitation_gateway.domain.errors import InvalidInvitationInput
 from invitation_gateway.domain.invitations import Provider, TargetKind
 from invitation_gateway.providers.base import ConnectionInfo
-from invitation_gateway.providers.registry import Connection, Connections
+from invitation_gateway.providers.connection import Connection
+from invitation_gateway.service.connections import Connections
 
 
 def clerk(name: str) -> Connection:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeGuard
 
@@ -62,6 +62,19 @@ class CircuitState(enum.Enum):
     CLOSED = "CLOSED"
     OPEN = "OPEN"
     HALF_OPEN = "HALF_OPEN"
+
+
+class UpstreamConnection(Protocol):
+    """One configured upstream connection, as the service sees it: what it is, its adapters by
+    target kind, and its health (the circuit breaker's state, read live)."""
+
+    @property
+    def info(self) -> ConnectionInfo: ...
+
+    @property
+    def ports(self) -> Mapping[TargetKind, InvitationPort]: ...
+
+    async def circuit(self) -> CircuitState: ...
 
 
 @dataclass(frozen=True, slots=True)

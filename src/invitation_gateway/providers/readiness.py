@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .base import CircuitState
-from .registry import Connection
+from .connection import Connection
 from .reliability import RetryPolicy
 
 CACHE_SECONDS = 5.0

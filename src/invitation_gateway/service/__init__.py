@@ -29,7 +29,7 @@ from ..domain.invitations import (
 from ..domain.validation import validate_new_invitation
 from ..idempotency import IdempotentRunner
 from ..providers.base import CircuitState, ConnectionInfo, InvitationPort
-from ..providers.registry import Connections
+from .connections import Connections
 from .keyed import KeyedCreate
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 

@@ -25,8 +25,8 @@ from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget
 from ..domain.listing import ListQuery, sort_key
 from ..domain.validation import MAX_EMAIL, valid_upstream_id
 from ..providers.base import InvitationPort
-from ..providers.registry import Connections
 from . import cursor as cursors
+from .connections import Connections
 from .cursor import TargetState
 
 MAX_FIRST = 100

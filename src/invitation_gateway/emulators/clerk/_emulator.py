@@ -33,22 +33,22 @@ from urllib.parse import unquote
 
 from starlette.responses import JSONResponse, Response
 
-from invitation_gateway.emulators import _clerk_errors as errors
-from invitation_gateway.emulators._clerk_applications import ApplicationInvitations
-from invitation_gateway.emulators._clerk_organizations import (
+from invitation_gateway.emulators._common import Clock, Emulator, RecordedRequest, as_utc, new_ksuid
+from invitation_gateway.emulators._control import NotPending
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.clerk import _errors as errors
+from invitation_gateway.emulators.clerk._applications import ApplicationInvitations
+from invitation_gateway.emulators.clerk._organizations import (
     DuplicateOrganizationInvitation,
     OrganizationInvitations,
 )
-from invitation_gateway.emulators._clerk_params import (
+from invitation_gateway.emulators.clerk._params import (
     STATUSES,
     InvitationParams,
     OrganizationInvitationParams,
 )
-from invitation_gateway.emulators._clerk_users import DEFAULT_ROLE_PERMISSIONS, new_user
-from invitation_gateway.emulators._clerk_wire import effective_status, ms, public_view
-from invitation_gateway.emulators._common import Clock, Emulator, RecordedRequest, as_utc, new_ksuid
-from invitation_gateway.emulators._control import NotPending
-from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.clerk._users import DEFAULT_ROLE_PERMISSIONS, new_user
+from invitation_gateway.emulators.clerk._wire import effective_status, ms, public_view
 
 __all__ = ["ClerkEmulator", "DuplicateOrganizationInvitation"]
 

@@ -12,8 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from invitation_gateway.emulators import _clerk_errors as errors
-from invitation_gateway.emulators._clerk_params import (
+from invitation_gateway.emulators._common import RecordedRequest, new_ksuid
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.clerk import _errors as errors
+from invitation_gateway.emulators.clerk._params import (
     InvitationParams,
     array_body,
     invitation_params,
@@ -23,7 +25,7 @@ from invitation_gateway.emulators._clerk_params import (
     query_statuses,
     query_value,
 )
-from invitation_gateway.emulators._clerk_wire import (
+from invitation_gateway.emulators.clerk._wire import (
     expires_at,
     limit_offset,
     ms,
@@ -31,8 +33,6 @@ from invitation_gateway.emulators._clerk_wire import (
     public_view,
     ticket_url,
 )
-from invitation_gateway.emulators._common import RecordedRequest, new_ksuid
-from invitation_gateway.emulators._routing import Router
 
 
 class ApplicationState(Protocol):

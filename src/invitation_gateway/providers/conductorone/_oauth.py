@@ -30,15 +30,15 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
-from .auth import AuthFlowError
-from .conductorone_credentials import (
+from ..auth import AuthFlowError
+from ..http import parse_retry_after
+from ._credentials import (
     ASSERTION_TYPE,
     TOKEN_PATH,
     client_assertion,
     parse_client_secret,
     without_port,
 )
-from .http import parse_retry_after
 
 MAX_REFRESH_MARGIN = 30.0
 """The most seconds before expiry at which a cached token is replaced."""

@@ -53,6 +53,14 @@ def parse_client_id(client_id: str) -> str:
     return host.lower()
 
 
+def check_client_credentials(client_id: str, client_secret: str) -> str:
+    """The tenant host the client id names, once both have the shapes C1 issues (ValueError
+    naming the variable otherwise, never its value): checked at start-up, not at first use."""
+    host = parse_client_id(client_id)
+    parse_client_secret(client_secret)
+    return host
+
+
 def parse_client_secret(secret: str) -> jwt.PyJWK:
     """The Ed25519 signing key in a client secret `secret-token:conductorone.com:v1:<JWK>`.
 

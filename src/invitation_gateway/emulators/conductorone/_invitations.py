@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from invitation_gateway.emulators._common import RecordedRequest, is_valid_email, new_ksuid
-from invitation_gateway.emulators._conductorone_pages import (
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.conductorone._pages import (
     PageTokens,
     list_payload,
     page_size,
     paginate,
 )
-from invitation_gateway.emulators._conductorone_wire import (
+from invitation_gateway.emulators.conductorone._wire import (
     ALREADY_EXISTS,
     FAILED_PRECONDITION,
     INVALID_ARGUMENT,
@@ -33,7 +34,6 @@ from invitation_gateway.emulators._conductorone_wire import (
     parse_message,
     parse_timestamp,
 )
-from invitation_gateway.emulators._routing import Router
 
 UNSPECIFIED = "LOCAL_INVITATION_STATUS_UNSPECIFIED"
 PENDING = "LOCAL_INVITATION_STATUS_PENDING"

@@ -12,20 +12,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from invitation_gateway.emulators._common import RecordedRequest
-from invitation_gateway.emulators._conductorone_invitations import CONFIGS
-from invitation_gateway.emulators._conductorone_pages import (
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.conductorone._invitations import CONFIGS
+from invitation_gateway.emulators.conductorone._pages import (
     PageTokens,
     list_payload,
     page_size,
     paginate,
 )
-from invitation_gateway.emulators._conductorone_wire import (
+from invitation_gateway.emulators.conductorone._wire import (
     NOT_FOUND,
     RpcError,
     format_timestamp,
     query_int32,
 )
-from invitation_gateway.emulators._routing import Router
 
 
 class DirectoryState(Protocol):

@@ -14,34 +14,29 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-import httpx
-from pydantic import BaseModel, RootModel, SecretStr
+from pydantic import BaseModel, RootModel
 
-from ..domain.errors import (
+from ...domain.errors import (
     InvitationConflict,
     InvitationError,
     InvitationNotFound,
     InvitationNotRevocable,
 )
-from ..domain.invitations import (
+from ...domain.invitations import (
     Invitation,
     InvitationRef,
     InvitationStatus,
     InvitationTarget,
     NewInvitation,
-    Provider,
     TargetKind,
 )
-from ..domain.listing import InvitationPage, ListQuery
-from ._clerk_common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
-from ._clerk_wire import API_VERSION, ClerkInvitationWire, first_error, to_invitation
-from .auth import BearerAuth
-from .base import ConnectionInfo, InvitationPort, find_by_email, read_back, revoked_now
-from .http import UpstreamClient, UpstreamResponse, path
-from .registry import Connection, HealthCheck
-from .reliability import Reliability, RetryPolicy
+from ...domain.listing import InvitationPage, ListQuery
+from ..base import InvitationPort, find_by_email, read_back, revoked_now
+from ..http import UpstreamResponse, path
+from ..reliability import RetryPolicy
+from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
+from ._wire import ClerkInvitationWire, first_error, to_invitation
 
 _RESENT = (
     "a pending invitation for this email already exists in this organization;"
@@ -257,44 +252,6 @@ class ClerkOrganization(ClerkAdapter):
             return await self._list_page(url, query, params, exact)
         except InvitationError as exc:
             raise _about_target(exc) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class ClerkConfig:
-    """One Clerk instance, as plain values."""
-
-    name: str
-    secret_key: SecretStr
-    api_url: str = "https://api.clerk.com/v1"
-    reliability: Reliability = field(default_factory=Reliability)
-
-
-def open_connection(
-    config: ClerkConfig, transport: httpx.AsyncBaseTransport | None = None
-) -> Connection:
-    """One Clerk instance's pooled client and its two adapters; the caller closes the client."""
-    client = UpstreamClient(
-        provider=Provider.CLERK,
-        base_url=config.api_url,
-        auth=BearerAuth(config.secret_key),
-        # The request id: `clerk_trace_id` in error bodies, else `cf-ray`, as @clerk/backend reads it.
-        request_id_header="cf-ray",
-        headers={"Clerk-API-Version": API_VERSION},
-        transport=transport,
-        reliability=config.reliability,
-        name=config.name,
-    )
-    info = ConnectionInfo(
-        name=config.name,
-        provider=Provider.CLERK,
-        kinds=(TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION),
-    )
-    application, organization = ClerkApplication(client), ClerkOrganization(client)
-    ports: dict[TargetKind, InvitationPort] = {
-        application.kind: application,
-        organization.kind: organization,
-    }
-    return Connection(info, ports, client, HealthCheck(path("invitations"), {"limit": "1"}))
 
 
 async def _with_existing(

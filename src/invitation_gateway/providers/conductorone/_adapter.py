@@ -11,15 +11,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic.alias_generators import to_camel
-
-from ..domain.errors import (
+from ...domain.errors import (
     InvalidInvitationInput,
     InvitationConflict,
     InvitationError,
@@ -28,7 +21,7 @@ from ..domain.errors import (
     InvitationNotRevocable,
     ProviderRejected,
 )
-from ..domain.invitations import (
+from ...domain.invitations import (
     Invitation,
     InvitationRef,
     InvitationStatus,
@@ -37,109 +30,22 @@ from ..domain.invitations import (
     Provider,
     TargetKind,
 )
-from ..domain.listing import InvitationPage, ListQuery
-from .auth import BearerAuth
-from .base import ConnectionInfo, find_by_email, read_back, revoked_now, settle
-from .conductorone_auth import ClientCredentialsAuth
-from .http import UpstreamClient, UpstreamResponse, path
-from .registry import Connection, HealthCheck
-from .reliability import Reliability, RetryPolicy
-from .reuse import RecentInvitations
+from ...domain.listing import InvitationPage, ListQuery
+from ..base import find_by_email, read_back, revoked_now, settle
+from ..http import UpstreamClient, UpstreamResponse, path
+from ..reliability import RetryPolicy
+from ..reuse import RecentInvitations
+from ._wire import (
+    STATUS_PREFIX,
+    InvitationEnvelope,
+    SearchResponse,
+    parse_status,
+    to_create_request,
+    to_invitation,
+)
 
-_STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
 _MIN_PAGE, _MAX_PAGE = 10, 100
 _CONCURRENCY = 8  # creates in flight per createInvitations call
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class _CreateRequest(_Wire):
-    """`LocalUserInvitationServiceCreateRequestInput`; directoryAppId travels in the path."""
-
-    email: str
-    display_name: str
-    initial_role_ids: list[str] | None = None
-    purpose: str | None = None
-
-
-class _LocalUserInvitation(_Wire):
-    """`c1.api.local_directory.v1.LocalUserInvitation`: no field is required (proto3 JSON)."""
-
-    id: str = Field(min_length=1)
-    directory_app_id: str | None = None
-    email: str = ""
-    display_name: str | None = None
-    status: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    expires_at: datetime | None = None
-    accepted_at: datetime | None = None
-    invited_by_user_id: str | None = None
-    initial_role_ids: list[str] | None = None
-    purpose: str | None = None
-
-
-class _InvitationEnvelope(_Wire):
-    """Create, Get and Revoke all answer `{"invitation": …}` (notes §2.3, SDK naming note).
-
-    The spec marks no field required, so `invitation` may be null or absent: the adapters then
-    read the invitation back instead of calling the answer unreadable.
-    """
-
-    invitation: _LocalUserInvitation | None = None
-
-
-class _SearchResponse(_Wire):
-    """`LocalUserInvitationServiceSearchResponse`: `list` and `nextPageToken` may be absent."""
-
-    items: list[_LocalUserInvitation] | None = Field(default=None, alias="list")
-    next_page_token: str | None = None
-
-
-class _Status(_Wire):
-    """`google.rpc.Status`; `code` is numeric in observed bodies, a string in one fixture."""
-
-    code: int | str | None = None
-    message: str | None = None
-
-
-def to_invitation(
-    wire: dict[str, Any] | _LocalUserInvitation, target: InvitationTarget
-) -> Invitation:
-    """Map a wire `LocalUserInvitation` onto the common `Invitation`."""
-    item = (
-        wire
-        if isinstance(wire, _LocalUserInvitation)
-        else _LocalUserInvitation.model_validate(wire)
-    )
-    status = item.status or ""
-    return Invitation(
-        target=target,
-        provider_invitation_id=item.id,
-        email=item.email,
-        status=InvitationStatus.parse(status.removeprefix(_STATUS_PREFIX) if status else None),
-        display_name=item.display_name or None,
-        roles=tuple(item.initial_role_ids or ()),
-        purpose=item.purpose or None,
-        invited_by=item.invited_by_user_id or None,
-        created_at=_utc(item.created_at),
-        updated_at=_utc(item.updated_at),
-        expires_at=_utc(item.expires_at),
-        accepted_at=_utc(item.accepted_at),
-    )
-
-
-def to_create_request(new: NewInvitation) -> dict[str, Any]:
-    """The JSON body for Create: only spec fields, zero values left out."""
-    return _CreateRequest(
-        email=new.email,
-        # Validation defaults it for ConductorOne, which requires one; the email is the fallback.
-        display_name=new.display_name or new.email,
-        initial_role_ids=list(new.roles) or None,
-        purpose=new.purpose,
-    ).model_dump(by_alias=True, exclude_none=True)
 
 
 class ConductorOneDirectory:
@@ -179,7 +85,7 @@ class ConductorOneDirectory:
         self, answer: UpstreamResponse, new: NewInvitation, sent_at: float
     ) -> Invitation:
         """The invitation a 200 answered, unless it is one that existed before the request."""
-        wire = self._client.read(_InvitationEnvelope, answer, "create").invitation
+        wire = self._client.read(InvitationEnvelope, answer, "create").invitation
         if wire is None:
             # The create was done but its answer names no invitation: read it back.
             invitation = await self._pending_for(new)
@@ -254,7 +160,7 @@ class ConductorOneDirectory:
         known = [s for s in query.statuses if s is not InvitationStatus.UNKNOWN]
         if len(query.statuses) == 1 and known:
             # statusFilter takes one value; several statuses (or none) are filtered here.
-            body["statusFilter"] = _STATUS_PREFIX + known[0].value
+            body["statusFilter"] = STATUS_PREFIX + known[0].value
         if query.position is not None:
             body["pageToken"] = query.position
         answer = await self._client.send(
@@ -271,7 +177,7 @@ class ConductorOneDirectory:
             )
         if answer.status != 200:
             raise self._rejected(answer, "list")
-        page = self._client.read(_SearchResponse, answer, "list")
+        page = self._client.read(SearchResponse, answer, "list")
         items = tuple(
             invitation
             for invitation in (to_invitation(item, query.target) for item in page.items or [])
@@ -298,7 +204,7 @@ class ConductorOneDirectory:
     def _read(
         self, answer: UpstreamResponse, target: InvitationTarget, operation: str
     ) -> Invitation | None:
-        wire = self._client.read(_InvitationEnvelope, answer, operation).invitation
+        wire = self._client.read(InvitationEnvelope, answer, operation).invitation
         if wire is None:
             return None
         invitation = to_invitation(wire, target)
@@ -308,61 +214,11 @@ class ConductorOneDirectory:
     def _rejected(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         if answer.status == 403:
             return InvitationForbidden("ConductorOne does not allow this for the gateway's account")
-        status = _parse_status(answer)
+        status = parse_status(answer)
         self._client.log_unexpected(
             operation, answer, f"unmapped client error (grpc code {status.code!r})"
         )
         return ProviderRejected("ConductorOne rejected the request", provider=Provider.CONDUCTORONE)
-
-
-@dataclass(frozen=True, slots=True)
-class ConductorOneConfig:
-    """One ConductorOne connection, as plain values: a bearer token or OAuth client credentials."""
-
-    name: str
-    base_url: str
-    token: SecretStr | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    default_directory: str | None = None
-    reliability: Reliability = field(default_factory=Reliability)
-
-
-def open_connection(
-    config: ConductorOneConfig, transport: httpx.AsyncBaseTransport | None = None
-) -> Connection:
-    """The connection's pooled client, credentials and adapter; the caller closes the client."""
-    auth: httpx.Auth
-    if config.client_id is not None and config.client_secret is not None:
-        # OAuth client credentials (conductorone-notes.md §5): the token endpoint lives on the
-        # tenant host, and the token request goes through this same pooled client.
-        auth = ClientCredentialsAuth.for_base_url(
-            client_id=config.client_id,
-            client_secret=config.client_secret.get_secret_value(),
-            base_url=config.base_url,
-        )
-    elif config.token is not None:
-        auth = BearerAuth(config.token)
-    else:
-        raise ValueError(f"ConductorOne connection {config.name!r} has no credentials")
-    client = UpstreamClient(
-        provider=Provider.CONDUCTORONE,
-        base_url=config.base_url,
-        auth=auth,
-        request_id_header="request-id",
-        transport=transport,
-        reliability=config.reliability,
-        name=config.name,
-    )
-    info = ConnectionInfo(
-        name=config.name,
-        provider=Provider.CONDUCTORONE,
-        kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
-        default_target_id=config.default_directory,
-    )
-    port = ConductorOneDirectory(client)
-    health = HealthCheck(path("api", "v1", "local-directory-configs"), {"page_size": "10"})
-    return Connection(info, {port.kind: port}, client, health)
 
 
 def _conflict(existing: Invitation | None) -> InvitationConflict:
@@ -391,20 +247,3 @@ def _directory(target: InvitationTarget) -> str:
     if not target.id:  # validation guarantees one; an empty segment would be redirected (§6.1)
         raise InvitationNotFound("no ConductorOne directory given", field=("target", "id"))
     return target.id
-
-
-def _parse_status(answer: UpstreamResponse) -> _Status:
-    """Read `{code, message}` from any body: JSON of another shape, HTML and empty give blanks."""
-    body = answer.json()
-    if not isinstance(body, dict):
-        return _Status()
-    try:
-        return _Status.model_validate(body)
-    except ValidationError:
-        return _Status()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from invitation_gateway.emulators._clerk_errors import (
+from invitation_gateway.emulators._common import is_valid_email
+from invitation_gateway.emulators.clerk._errors import (
     MAX_BULK,
     ClerkError,
     bulk_size_exceeded,
@@ -26,7 +27,6 @@ from invitation_gateway.emulators._clerk_errors import (
     request_body_invalid,
     unprocessable,
 )
-from invitation_gateway.emulators._common import is_valid_email
 
 STATUSES = ("pending", "accepted", "revoked", "expired")
 TEMPLATE_SLUGS = ("invitation", "waitlist_invitation")

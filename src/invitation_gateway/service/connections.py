@@ -1,47 +1,25 @@
 """Which adapter serves a target: connections by provider and name, adapters by target kind.
 
 The environment configures the connection named `default` for each provider (DESIGN.md); the
-connections file (`GATEWAY_CONNECTIONS__FILE`) adds more names. A target that omits its connection gets `default`, or the
-only connection of that provider when there is exactly one.
+connections file (`GATEWAY_CONNECTIONS__FILE`) adds more names. A target that omits its
+connection gets `default`, or the only connection of that provider when there is exactly one.
+The service sees connections only through the port's `UpstreamConnection` protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from ..domain.errors import InvalidInvitationInput
 from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
-from .base import CircuitState, ConnectionInfo, InvitationPort
-from .http import UpstreamClient
-
-
-@dataclass(frozen=True, slots=True)
-class HealthCheck:
-    """How to see that a connection's upstream answers at all: one cheap GET (`/readyz`)."""
-
-    path: str
-    params: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """One upstream connection: what it serves, its adapters, its pooled client."""
-
-    info: ConnectionInfo
-    ports: dict[TargetKind, InvitationPort]
-    client: UpstreamClient | None = None  # None for connections not backed by HTTP (tests)
-    health: HealthCheck | None = None
-
-    async def circuit(self) -> CircuitState:
-        return await self.client.breaker.state() if self.client else CircuitState.CLOSED
+from ..providers.base import InvitationPort, UpstreamConnection
 
 
 class Connections:
     """The configured upstream connections and their adapters."""
 
-    def __init__(self, connections: Iterable[Connection]) -> None:
-        self._by_key: dict[tuple[Provider, str], Connection] = {}
+    def __init__(self, connections: Iterable[UpstreamConnection]) -> None:
+        self._by_key: dict[tuple[Provider, str], UpstreamConnection] = {}
         for connection in connections:
             key = (connection.info.provider, connection.info.name)
             if key in self._by_key:
@@ -49,7 +27,7 @@ class Connections:
             self._by_key[key] = connection
 
     @property
-    def all(self) -> list[Connection]:
+    def all(self) -> list[UpstreamConnection]:
         return list(self._by_key.values())
 
     def resolve(
@@ -74,7 +52,7 @@ class Connections:
             return None
         return port
 
-    def _connection(self, provider: Provider, name: str | None) -> Connection:
+    def _connection(self, provider: Provider, name: str | None) -> UpstreamConnection:
         # "default" names the default connection, whatever it is called: the one named
         # `default`, else the provider's only one.
         if name is not None and (name != DEFAULT_CONNECTION or (provider, name) in self._by_key):

@@ -18,19 +18,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..domain.errors import (
+from ...domain.errors import (
     InvalidInvitationInput,
     InvitationError,
     ProviderError,
     ProviderRejected,
 )
-from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
-from ..domain.listing import InvitationPage, ListQuery
-from ._clerk_wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
-from .base import settle
-from .http import QueryParams, UpstreamClient, UpstreamResponse
-from .reliability import RetryPolicy
-from .reuse import RecentInvitations
+from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
+from ...domain.listing import InvitationPage, ListQuery
+from ..base import settle
+from ..http import QueryParams, UpstreamClient, UpstreamResponse
+from ..reliability import RetryPolicy
+from ..reuse import RecentInvitations
+from ._wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
 
 ALL_STATUSES = ("pending", "accepted", "revoked", "expired")
 BULK_SIZE = 10  # `maxItems: 10` on both bulk endpoints

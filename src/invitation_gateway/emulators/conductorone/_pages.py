@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from invitation_gateway.emulators._conductorone_wire import INVALID_ARGUMENT, RpcError
+from invitation_gateway.emulators.conductorone._wire import INVALID_ARGUMENT, RpcError
 
 
 class PageTokens:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from invitation_gateway.emulators import _clerk_errors as errors
+from invitation_gateway.emulators.clerk import _errors as errors
 
 MANAGE_MEMBERS = "org:sys_memberships:manage"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..domain.errors import (
+from ...domain.errors import (
     FieldPath,
     InvalidInvitationInput,
     InvitationConflict,
@@ -22,8 +22,8 @@ from ..domain.errors import (
     InvitationNotRevocable,
     ProviderRejected,
 )
-from ..domain.invitations import Invitation, InvitationStatus, InvitationTarget, Provider
-from .http import UpstreamResponse
+from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, Provider
+from ..http import UpstreamResponse
 
 # Clerk sends the API version as a header (clerk-notes.md §1.3); the invitation contract is the
 # same in every dated version, so we pin the one our spec copy describes.

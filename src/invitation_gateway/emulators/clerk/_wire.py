@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from invitation_gateway.emulators._clerk_params import query_int
+from invitation_gateway.emulators.clerk._params import query_int
 
 ACCOUNTS_URL = "https://sandbox.accounts.dev"
 """Where invitation links point (a Clerk development instance's Account Portal domain)."""

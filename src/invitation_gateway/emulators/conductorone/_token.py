@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from invitation_gateway.emulators._common import RecordedRequest
-from invitation_gateway.emulators._conductorone_wire import UNAUTHENTICATED, RpcError
+from invitation_gateway.emulators.conductorone._wire import UNAUTHENTICATED, RpcError
 
 TOKEN_PATH = "/auth/v1/token"  # noqa: S105 - a URL path
 DEFAULT_HOST = "conductorone.sandbox"

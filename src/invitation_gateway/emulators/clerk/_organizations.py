@@ -21,8 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from invitation_gateway.emulators import _clerk_errors as errors
-from invitation_gateway.emulators._clerk_params import (
+from invitation_gateway.emulators._common import RecordedRequest, new_ksuid
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.clerk import _errors as errors
+from invitation_gateway.emulators.clerk._params import (
     OrganizationInvitationParams,
     array_body,
     object_body,
@@ -32,8 +34,8 @@ from invitation_gateway.emulators._clerk_params import (
     query_value,
     revoke_params,
 )
-from invitation_gateway.emulators._clerk_users import check_can_manage_members, public_user_data
-from invitation_gateway.emulators._clerk_wire import (
+from invitation_gateway.emulators.clerk._users import check_can_manage_members, public_user_data
+from invitation_gateway.emulators.clerk._wire import (
     effective_status,
     expires_at,
     limit_offset,
@@ -43,8 +45,6 @@ from invitation_gateway.emulators._clerk_wire import (
     role_name,
     ticket_url,
 )
-from invitation_gateway.emulators._common import RecordedRequest, new_ksuid
-from invitation_gateway.emulators._routing import Router
 
 _ORG = "/v1/organizations/{organization_id}/invitations"
 

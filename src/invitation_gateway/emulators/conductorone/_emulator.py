@@ -37,8 +37,10 @@ from urllib.parse import unquote
 from starlette.responses import JSONResponse, Response
 
 from invitation_gateway.emulators._common import Clock, Emulator, RecordedRequest, as_utc, new_ksuid
-from invitation_gateway.emulators._conductorone_directories import LocalDirectoryConfigs
-from invitation_gateway.emulators._conductorone_invitations import (
+from invitation_gateway.emulators._control import NotPending
+from invitation_gateway.emulators._routing import Router
+from invitation_gateway.emulators.conductorone._directories import LocalDirectoryConfigs
+from invitation_gateway.emulators.conductorone._invitations import (
     ACCEPTED,
     CONFIGS,
     EXPIRED,
@@ -51,14 +53,14 @@ from invitation_gateway.emulators._conductorone_invitations import (
     DuplicateInvitation,
     LocalUserInvitations,
 )
-from invitation_gateway.emulators._conductorone_pages import PageTokens
-from invitation_gateway.emulators._conductorone_token import (
+from invitation_gateway.emulators.conductorone._pages import PageTokens
+from invitation_gateway.emulators.conductorone._token import (
     DEFAULT_HOST,
     TOKEN_PATH,
     ClientKey,
     TokenEndpoint,
 )
-from invitation_gateway.emulators._conductorone_wire import (
+from invitation_gateway.emulators.conductorone._wire import (
     NOT_FOUND,
     UNAUTHENTICATED,
     UNIMPLEMENTED,
@@ -70,8 +72,6 @@ from invitation_gateway.emulators._conductorone_wire import (
     parse_timestamp,
     redirect_response,
 )
-from invitation_gateway.emulators._control import NotPending
-from invitation_gateway.emulators._routing import Router
 
 __all__ = [
     "ACCEPTED",
