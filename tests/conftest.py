@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 import redis
 import time_machine
-from asgi_lifespan import LifespanManager
-from starlette.types import ASGIApp
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
-from invitation_gateway.web.playground import ExampleOperation
-
-FIXED_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
-"""The instant tests with dated data run at (see `fixed_clock`): never today's date."""
-
+from tests.support.clock import FIXED_NOW
+from tests.support.gateway import GatewayClient, app_client
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -67,33 +59,6 @@ def fixed_clock() -> Iterator[time_machine.Coordinates]:
     """
     with time_machine.travel(FIXED_NOW, tick=True) as traveller:
         yield traveller
-
-
-class GatewayClient:
-    """Talks GraphQL over HTTP to the gateway app, as a frontend's client would."""
-
-    def __init__(self, http: httpx.AsyncClient, examples: Sequence[ExampleOperation] = ()) -> None:
-        self.http = http
-        self.examples = examples  # what GraphiQL opens with on this app
-
-    async def execute(
-        self, document: str, variables: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        response = await self.http.post(
-            "/graphql", json={"query": document, "variables": variables or {}}
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
-@asynccontextmanager
-async def app_client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for `app`, with its lifespan (upstream clients, stores) running."""
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-            yield http
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import GatewayClient, app_client
-from documents import CREATE
+from tests.support.gateway import GatewayClient, app_client
+from tests.support.documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.errors import ProviderUnavailable
 from invitation_gateway.domain.invitations import (

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from conftest import GatewayClient
-from documents import CREATE, REVOKE
+from tests.support.gateway import GatewayClient
+from tests.support.documents import CREATE, REVOKE
 from invitation_gateway.sandbox import Sandbox
 
 TEN_KB = "x" * 10_240

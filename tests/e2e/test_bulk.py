@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import GatewayClient
+from tests.support.gateway import GatewayClient
 from invitation_gateway.sandbox import Sandbox
 
 BULK = """mutation Bulk($input: CreateInvitationsInput!) {

@@ -25,8 +25,8 @@ import time_machine
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from conftest import GatewayClient
-from documents import CREATE
+from tests.support.gateway import GatewayClient
+from tests.support.documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.sandbox import C1_URL, Sandbox

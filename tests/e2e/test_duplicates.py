@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from conftest import GatewayClient
-from documents import CREATE, REVOKE
+from tests.support.gateway import GatewayClient
+from tests.support.documents import CREATE, REVOKE
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from conftest import GatewayClient
-from documents import CONNECTIONS, CREATE, REVOKE
+from tests.support.gateway import GatewayClient
+from tests.support.documents import CONNECTIONS, CREATE, REVOKE
 from invitation_gateway.domain.invitations import TargetKind
-from invitation_gateway.emulators._common import RecordedRequest
+from invitation_gateway.emulators import RecordedRequest
 from invitation_gateway.sandbox import CLERK_SECRET_KEY, Sandbox
 from invitation_gateway.schema import global_id
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from conftest import GatewayClient, app_client
-from documents import CONNECTIONS, CREATE, REVOKE
+from tests.support.gateway import GatewayClient, app_client
+from tests.support.documents import CONNECTIONS, CREATE, REVOKE
 from invitation_gateway.app import create_app
 from invitation_gateway.connections_file import ConnectionsFileError
 from invitation_gateway.emulators.clerk import ClerkEmulator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import GatewayClient
+from tests.support.gateway import GatewayClient
 from invitation_gateway.web.examples import examples
 
 

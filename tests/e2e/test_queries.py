@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import GatewayClient, app_client
-from documents import INVITATION
+from tests.support.gateway import GatewayClient, app_client
+from tests.support.documents import INVITATION
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.emulators.sandbox_seed import EXISTING_USER_EMAIL, seed

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
 
 SECRET = "sk_test_members"

@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import (
     ACCEPTED,

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 
 HOST = "acme.conductor.test"

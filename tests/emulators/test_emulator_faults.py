@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from invitation_gateway.emulators._common import Emulator, ManualClock
-from invitation_gateway.emulators._faults import ConnectionDropped
+from invitation_gateway.emulators import Emulator, ManualClock
+from invitation_gateway.emulators import ConnectionDropped
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import REVOKED, ConductorOneEmulator
-from reliability.servers import serve
+from tests.support.servers import serve
 
 SECRET = "sk_test_faults"
 TOKEN = "c1-faults-token"

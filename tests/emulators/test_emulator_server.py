@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.sandbox_seed import ORGANIZATION_ADMIN_ID, ORGANIZATION_ID
 from invitation_gateway.emulators.serve import EmulatorServer, create_emulator_server
 

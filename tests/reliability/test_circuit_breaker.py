@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import app_client
+from tests.support.gateway import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox

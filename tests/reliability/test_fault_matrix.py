@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from servers import blackhole, refusing, serve
+from tests.support.servers import blackhole, refusing, serve
 
-from conftest import app_client
+from tests.support.gateway import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.emulators.clerk import ClerkEmulator

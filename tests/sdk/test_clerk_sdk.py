@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from clerk_backend_api import Clerk, models, utils
-from sdk_support import DAY_MS, START_MS, fixed_clock, rewind
+from tests.support.clock import DAY_MS, FIXED_NOW_MS, manual_clock, rewind
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
-from reliability.servers import serve
+from tests.support.servers import serve
 
 SECRET = "sk_test_sdk"
 ORG = "org_2sSdkAcme00000000000000000"
@@ -30,7 +30,7 @@ BOUNDED = utils.RetryConfig("backoff", utils.BackoffStrategy(10, 50, 1.5, 1000, 
 
 @pytest.fixture(scope="module")
 def clock() -> ManualClock:
-    return fixed_clock()
+    return manual_clock()
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,8 @@ def test_invitations_create(clerk: Clerk, emu: ClerkEmulator) -> None:
         "ada@example.com",
         models.InvitationStatus.PENDING,
     )
-    assert (invitation.created_at, invitation.updated_at) == (START_MS, START_MS)
-    assert invitation.expires_at == START_MS + 7 * DAY_MS
+    assert (invitation.created_at, invitation.updated_at) == (FIXED_NOW_MS, FIXED_NOW_MS)
+    assert invitation.expires_at == FIXED_NOW_MS + 7 * DAY_MS
     assert invitation.public_metadata == {"team": "core"}
     assert invitation.url is not None
     assert invitation.url.endswith("redirect_url=https%3A%2F%2Fapp.example.com%2Fwelcome")
@@ -117,7 +117,7 @@ def test_invitations_bulk_create(clerk: Clerk) -> None:
         request=[{"email_address": f"b{index}@example.com"} for index in range(3)]
     )
     assert [item.email_address for item in created] == [f"b{i}@example.com" for i in range(3)]
-    assert [item.created_at for item in created] == [START_MS, START_MS + 1, START_MS + 2]
+    assert [item.created_at for item in created] == [FIXED_NOW_MS, FIXED_NOW_MS + 1, FIXED_NOW_MS + 2]
     assert all(item.url for item in created)
     with pytest.raises(models.ClerkErrors) as caught:
         clerk.invitations.bulk_create(request=[{"email_address": "b0@example.com"}])
@@ -159,7 +159,7 @@ def test_invitations_revoke(clerk: Clerk, emu: ClerkEmulator) -> None:
     assert isinstance(revoked, models.InvitationRevoked)
     assert (revoked.id, revoked.status) == (created.id, models.InvitationRevokedStatus.REVOKED)
     assert revoked.REVOKED is True
-    assert (revoked.created_at, revoked.updated_at) == (START_MS, START_MS + 1)
+    assert (revoked.created_at, revoked.updated_at) == (FIXED_NOW_MS, FIXED_NOW_MS + 1)
     assert revoked.url is None  # the link is only in the create answer
     assert emu.invitations[created.id]["status"] == "revoked"
     with pytest.raises(models.ClerkErrors) as again:
@@ -176,7 +176,7 @@ def test_an_expired_invitation_reads_expired(clerk: Clerk, emu: ClerkEmulator) -
     emu.expire_invitation(created.id)
     [expired] = clerk.invitations.list(status=models.ListInvitationsQueryParamStatus.EXPIRED)
     assert (expired.id, expired.status) == (created.id, models.InvitationStatus.EXPIRED)
-    assert expired.expires_at == START_MS
+    assert expired.expires_at == FIXED_NOW_MS
 
 
 # --- organization invitations ---------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_organization_invitations_create(clerk: Clerk) -> None:
         "pending",
     )
     assert invitation.organization_id == ORG
-    assert (invitation.created_at, invitation.expires_at) == (START_MS, START_MS + 3 * DAY_MS)
+    assert (invitation.created_at, invitation.expires_at) == (FIXED_NOW_MS, FIXED_NOW_MS + 3 * DAY_MS)
     assert (invitation.public_metadata, invitation.private_metadata) == (
         {"plan": "pro"},
         {"source": "sdk"},
@@ -268,8 +268,8 @@ def test_organization_invitations_bulk_create(clerk: Clerk) -> None:
     assert isinstance(created, models.OrganizationInvitations)
     assert created.total_count == 2
     assert [(item.email_address, item.created_at) for item in created.data] == [
-        ("a@example.com", START_MS),
-        ("b@example.com", START_MS + 1),
+        ("a@example.com", FIXED_NOW_MS),
+        ("b@example.com", FIXED_NOW_MS + 1),
     ]
     assert [item.inviter_id for item in created.data] == [ADMIN, None]
 
@@ -427,4 +427,4 @@ async def test_the_async_calls_parse_the_same(
         got = await clerk.organization_invitations.get_async(
             organization_id=ORG, invitation_id=created.id
         )
-    assert (got.id, got.created_at, got.inviter_id) == (created.id, START_MS, None)
+    assert (got.id, got.created_at, got.inviter_id) == (created.id, FIXED_NOW_MS, None)

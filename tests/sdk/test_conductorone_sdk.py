@@ -19,7 +19,7 @@ import conductorone_sdk
 import httpx
 import jwt
 import pytest
-from conductorone_spec import (
+from tests.support.conductorone_spec import (
     ConfigListResponse,
     ConfigResponse,
     InvitationResponse,
@@ -27,9 +27,9 @@ from conductorone_spec import (
     SearchResponse,
     TokenResponse,
 )
-from sdk_support import FIXED_START, fixed_clock, later, rewind
+from tests.support.clock import FIXED_NOW, manual_clock, later, rewind
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.conductorone import (
     ACCEPTED,
     EXPIRED,
@@ -38,7 +38,7 @@ from invitation_gateway.emulators.conductorone import (
     SANDBOX_USER_ID,
     ConductorOneEmulator,
 )
-from reliability.servers import serve
+from tests.support.servers import serve
 
 TOKEN = "c1-sdk-token"
 DIRECTORY = "2fQzSdkDirectory00000000001"
@@ -50,7 +50,7 @@ WEEK = 7 * 86400
 
 @pytest.fixture(scope="module")
 def clock() -> ManualClock:
-    return fixed_clock()
+    return manual_clock()
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +123,9 @@ def test_create(c1: httpx.Client, emu: ConductorOneEmulator) -> None:
         "Ada",
     )
     assert invitation.status == PENDING
-    assert invitation.createdAt == invitation.updatedAt == FIXED_START
+    assert invitation.createdAt == invitation.updatedAt == FIXED_NOW
     assert invitation.expiresAt is not None
-    assert (invitation.expiresAt - FIXED_START).total_seconds() == WEEK
+    assert (invitation.expiresAt - FIXED_NOW).total_seconds() == WEEK
     assert invitation.invitedByUserId == SANDBOX_USER_ID
     assert (invitation.initialRoleIds, invitation.purpose) == (
         ["2fQzRole0000000000000000001"],
@@ -195,9 +195,9 @@ def test_revoke(c1: httpx.Client, emu: ConductorOneEmulator, clock: ManualClock)
         c1.post(f"{INVITATIONS}/{created.id}/revoke", json={}).content
     ).invitation
     assert revoked is not None
-    assert (revoked.id, revoked.status, revoked.createdAt) == (created.id, REVOKED, FIXED_START)
+    assert (revoked.id, revoked.status, revoked.createdAt) == (created.id, REVOKED, FIXED_NOW)
     assert revoked.updatedAt is not None
-    assert (revoked.updatedAt - FIXED_START).total_seconds() == 300
+    assert (revoked.updatedAt - FIXED_NOW).total_seconds() == 300
     rpc_error(c1.post(f"{INVITATIONS}/{created.id}/revoke", json={}), 400, 9)
     assert emu.invitations[str(created.id)]["status"] == REVOKED
 
@@ -258,7 +258,7 @@ def test_directory_configs(c1: httpx.Client) -> None:
     assert got.localDirectoryConfig is not None
     assert (got.localDirectoryConfig.invitationTtl, got.localDirectoryConfig.createdAt) == (
         "3600s",
-        FIXED_START,
+        FIXED_NOW,
     )
 
 
@@ -268,7 +268,7 @@ def test_an_oauth_client_gets_a_token_and_uses_it(
     """Client credentials as C1's Python token source sends them (string aud, nonce in claims)."""
     client_id, client_secret = emu.create_client("sdk")
     jwk = json.loads(base64.urlsafe_b64decode(client_secret.rsplit(":", 1)[1] + "=="))
-    now = int(FIXED_START.timestamp())
+    now = int(FIXED_NOW.timestamp())
     claims = {
         "iss": client_id,
         "sub": client_id,

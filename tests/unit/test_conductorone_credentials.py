@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 import pytest
-from conductorone_token_rig import b64, segment
+from tests.support.conductorone_token_rig import b64, segment
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from conductorone_token_rig import (
+from tests.support.conductorone_token_rig import (
     BASE_URL,
     CONFIGS,
     HOST,
@@ -29,7 +29,7 @@ from conductorone_token_rig import (
     token_auth,
 )
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.providers.conductorone._credentials import (
     ASSERTION_TYPE,

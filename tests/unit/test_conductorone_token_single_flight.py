@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from conductorone_token_rig import (
+from tests.support.conductorone_token_rig import (
     CONFIGS,
     START,
     FakeSleep,
@@ -25,7 +25,7 @@ from conductorone_token_rig import (
     token_auth,
 )
 
-from invitation_gateway.emulators._common import ManualClock
+from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
 from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth

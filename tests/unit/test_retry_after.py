@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from invitation_gateway.providers.http import parse_retry_after, path
+from invitation_gateway.providers.answers import parse_retry_after
+from invitation_gateway.providers.http import path
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from invitation_gateway.domain.invitations import (
     InvitationTarget,
     TargetKind,
 )
-from invitation_gateway.providers.http import UpstreamResponse
+from invitation_gateway.providers.answers import UpstreamResponse
 from invitation_gateway.providers.reuse import RecentInvitations
 
 SENT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)

@@ -15,9 +15,11 @@ InvitationError
     - ProviderRateLimited      carries retry_after (seconds), when the upstream said
 ```
 
-Adapters raise these; the GraphQL layer turns the first group into `userErrors` and
-`ProviderError` into top-level errors. Messages are written for the end user: they never contain
-an upstream body, a secret or a stack trace.
+Adapters raise these; the GraphQL layer decides how each reaches the caller (`userErrors` or a
+top-level error) and with which code, in one table (`schema/errors.py`). A `field` path names the
+domain's own attributes (`("public_metadata",)`, `("target", "id")`, `("roles", "0")`), never a
+GraphQL spelling. Messages are written for the end user: they never contain an upstream body, a
+secret or a stack trace.
 """
 
 from __future__ import annotations
@@ -95,8 +97,6 @@ class OperationInProgress(InvitationError):
 class ProviderError(InvitationError):
     """The upstream could not do what was asked, for reasons the caller cannot fix by editing input."""
 
-    code = "UPSTREAM_UNAVAILABLE"
-
     def __init__(self, message: str, *, provider: Provider, field: FieldPath | None = None) -> None:
         super().__init__(message, field=field)
         self.provider = provider
@@ -104,8 +104,6 @@ class ProviderError(InvitationError):
 
 class ProviderRejected(ProviderError):
     """An upstream 4xx that we understand and can explain, e.g. an unsupported instance setting."""
-
-    code = "UPSTREAM_REJECTED"
 
 
 class ProviderUnavailable(ProviderError):
@@ -115,8 +113,6 @@ class ProviderUnavailable(ProviderError):
     was a failure sent after the fact (a dropped connection, a read timeout, a 5xx): the
     upstream may have done what was asked, so a create must not simply be sent again.
     """
-
-    code = "UPSTREAM_UNAVAILABLE"
 
     def __init__(
         self,
@@ -133,13 +129,9 @@ class ProviderUnavailable(ProviderError):
 class ProviderTimeout(ProviderUnavailable):
     """The upstream did not answer in time."""
 
-    code = "UPSTREAM_TIMEOUT"
-
 
 class ProviderRateLimited(ProviderError):
     """The upstream asked us to slow down; `retry_after` is in seconds when it said."""
-
-    code = "RATE_LIMITED"
 
     def __init__(self, message: str, *, provider: Provider, retry_after: float | None) -> None:
         super().__init__(message, provider=provider)

@@ -2,7 +2,8 @@
 
 Every problem is collected (not just the first) so a form can show them all at once. The rules
 encode what each target kind accepts: a provider-specific field sent to the wrong provider is an
-error on that field, never silently dropped (DESIGN.md, error model).
+error on that field, never silently dropped (DESIGN.md, error model). Field paths name
+`NewInvitation`'s own attributes (`("public_metadata",)`); the GraphQL layer spells them its way.
 """
 
 from __future__ import annotations
@@ -54,13 +55,13 @@ def validate_new_invitation(new: NewInvitation) -> NewInvitation:
     if display_name is not None:
         display_name = display_name.strip()
         if not display_name:
-            problems.append(Problem(("displayName",), "must not be blank when given"))
+            problems.append(Problem(("display_name",), "must not be blank when given"))
         elif len(display_name) > MAX_DISPLAY_NAME:
-            problems.append(_too_long(("displayName",), MAX_DISPLAY_NAME))
+            problems.append(_too_long(("display_name",), MAX_DISPLAY_NAME))
         elif kind.provider is Provider.CLERK:
             problems.append(
                 Problem(
-                    ("displayName",),
+                    ("display_name",),
                     "Clerk invitations have no display name; put it in publicMetadata instead",
                 )
             )
@@ -80,7 +81,7 @@ def validate_new_invitation(new: NewInvitation) -> NewInvitation:
     ):
         problems.append(
             Problem(
-                ("idempotencyKey",),
+                ("idempotency_key",),
                 f"must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters",
             )
         )
@@ -154,10 +155,10 @@ def _check_roles(new: NewInvitation, problems: list[Problem]) -> None:
 def _check_clerk_only(new: NewInvitation, problems: list[Problem]) -> None:
     is_clerk = new.target.kind.provider is Provider.CLERK
     given: dict[str, object | None] = {
-        "redirectUrl": new.redirect_url,
-        "expiresInDays": new.expires_in_days,
+        "redirect_url": new.redirect_url,
+        "expires_in_days": new.expires_in_days,
         "notify": new.notify,
-        "publicMetadata": new.public_metadata,
+        "public_metadata": new.public_metadata,
     }
     if not is_clerk:
         problems.extend(
@@ -168,25 +169,25 @@ def _check_clerk_only(new: NewInvitation, problems: list[Problem]) -> None:
         return
     if new.redirect_url is not None:
         if len(new.redirect_url) > MAX_URL:
-            problems.append(_too_long(("redirectUrl",), MAX_URL))
+            problems.append(_too_long(("redirect_url",), MAX_URL))
         elif not _is_web_url(new.redirect_url):
-            problems.append(Problem(("redirectUrl",), "must be an absolute http(s) URL"))
+            problems.append(Problem(("redirect_url",), "must be an absolute http(s) URL"))
     if new.expires_in_days is not None and new.expires_in_days not in CLERK_EXPIRES_IN_DAYS:
-        problems.append(Problem(("expiresInDays",), "must be between 1 and 365"))
+        problems.append(Problem(("expires_in_days",), "must be between 1 and 365"))
     if new.public_metadata is not None:
         if not isinstance(new.public_metadata, dict):
-            problems.append(Problem(("publicMetadata",), "must be a JSON object"))
+            problems.append(Problem(("public_metadata",), "must be a JSON object"))
         else:
             try:
                 # allow_nan=False: NaN and Infinity are not JSON, and no upstream accepts them.
                 size = len(json.dumps(new.public_metadata, allow_nan=False).encode())
             except ValueError:
-                problems.append(Problem(("publicMetadata",), "must not hold NaN or Infinity"))
+                problems.append(Problem(("public_metadata",), "must not hold NaN or Infinity"))
             else:
                 if size > MAX_METADATA_BYTES:
                     problems.append(
                         Problem(
-                            ("publicMetadata",),
+                            ("public_metadata",),
                             f"must be at most {MAX_METADATA_BYTES} bytes as JSON",
                         )
                     )

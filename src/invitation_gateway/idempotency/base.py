@@ -22,7 +22,7 @@ from typing import Protocol
 
 from ..domain.errors import InvalidInvitationInput, Problem
 
-KEY_FIELD = ("idempotencyKey",)
+KEY_FIELD = ("idempotency_key",)  # the `NewInvitation` field the key came in
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class IdempotencyKeyMismatch(InvalidInvitationInput):
     """The idempotency key was already used with different input.
 
     A subclass of `InvalidInvitationInput` on purpose: the GraphQL layer already renders that as
-    an `INVALID_INPUT` user error, here on `idempotencyKey`, with no extra mapping.
+    an `INVALID_INPUT` user error, here on the idempotency key, with no extra mapping.
     """
 
     def __init__(self) -> None:

@@ -4,30 +4,30 @@
 lifespan). It owns what is the same for every vendor: authentication (an `httpx.Auth`: a static
 bearer or the ConductorOne OAuth flow), timeouts and the call's total budget, safe retries and
 the circuit breaker (`reliability.py`), never following redirects, a cap on how much of a body
-is read, and turning transport failures, 5xx, 429 and rejected credentials into domain errors.
-Adapters get back an `UpstreamResponse` only for answers they must interpret themselves (2xx and
-the explainable 4xx). Metrics and tracing hook in here too, in `send`.
+is read, and turning transport failures into domain errors. Which answers adapters see and
+which become errors (5xx, 429, rejected credentials) is `answers.py`'s screening: adapters get
+back an `UpstreamResponse` only for answers they must interpret themselves (2xx and the
+explainable 4xx). Metrics and tracing hook in here too, in `send`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
 import stamina
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .. import __version__
 from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from ..domain.invitations import Provider
+from .answers import AnswerScreen, UpstreamResponse, provider_name
 from .auth import AuthFlowError
 from .reliability import (
     AttemptFailed,
@@ -43,11 +43,7 @@ from .reliability import (
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20  # an invitation answer is a few kB; more than 1 MiB is not one
-_LOG_EXCERPT = 300
 
-_CANCELLED = frozenset({408, 499})
-# 4xx statuses that say nothing about the request's content: handled here, not by adapters.
-_NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -70,28 +66,6 @@ class _Call:
     params: QueryParams | None
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamResponse:
-    """An upstream answer the adapter has to interpret: status, headers and a capped body."""
-
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    request_id: str | None
-    # True when an earlier attempt of this call reached the upstream and failed (its answer
-    # lost, or a 5xx): this answer may describe the state that earlier attempt left behind.
-    after_unknown_outcome: bool = False
-
-    def json(self) -> Any:
-        """The body as JSON, or None when it is empty or not JSON at all."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
-
 class UpstreamClient:
     """One upstream connection: a pooled client plus the rules every call follows."""
 
@@ -111,6 +85,7 @@ class UpstreamClient:
         self.base_url = base_url
         self.reliability = reliability or Reliability()
         self.breaker = CircuitBreaker(f"{provider.value}/{name}", self.reliability)
+        self._answers = AnswerScreen(provider)
         self._request_id_header = request_id_header
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -127,6 +102,17 @@ class UpstreamClient:
             },
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
+
+    def read(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
+        """The answer's body as the vendor's documented model, or `unreadable()` (logged)."""
+        return self._answers.read(model, answer, operation)
+
+    def unreadable(self) -> ProviderUnavailable:
+        """The error for an answer that does not have the shape the vendor documents."""
+        return self._answers.unreadable()
+
+    def log_unexpected(self, operation: str, answer: UpstreamResponse, why: str) -> None:
+        self._answers.log(logging.ERROR, operation, answer, why)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -190,7 +176,7 @@ class UpstreamClient:
                     raise Outage(self._over_budget(call.operation), reached=True) from exc
         except CircuitOpen as exc:
             raise ProviderUnavailable(
-                f"{_name(self.provider)} is unavailable (failing fast after repeated errors)",
+                f"{provider_name(self.provider)} is unavailable (failing fast after repeated errors)",
                 provider=self.provider,
             ) from exc
 
@@ -205,7 +191,7 @@ class UpstreamClient:
 
     def _timed_out(self) -> ProviderTimeout:
         return ProviderTimeout(
-            f"{_name(self.provider)} did not answer in time", provider=self.provider
+            f"{provider_name(self.provider)} did not answer in time", provider=self.provider
         )
 
     async def _attempt(self, call: _Call) -> UpstreamResponse:
@@ -229,7 +215,7 @@ class UpstreamClient:
         except httpx.TransportError as exc:
             logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
             unavailable = ProviderUnavailable(
-                f"{_name(self.provider)} could not be reached", provider=self.provider
+                f"{provider_name(self.provider)} could not be reached", provider=self.provider
             )
             raise Outage(unavailable, reached=not never_reached(exc)) from exc
         except AuthFlowError as exc:
@@ -239,17 +225,17 @@ class UpstreamClient:
             logger.error("%s %s: no access token: %s", self.provider.value, operation, exc)
             if exc.status == 429:
                 raise ProviderRateLimited(
-                    f"{_name(self.provider)} is rate limiting the gateway; retry later",
+                    f"{provider_name(self.provider)} is rate limiting the gateway; retry later",
                     provider=self.provider,
                     retry_after=exc.retry_after,
                 ) from exc
             if exc.status is not None and 400 <= exc.status < 500:
                 raise ProviderUnavailable(
-                    f"{_name(self.provider)} rejected the gateway's client credentials",
+                    f"{provider_name(self.provider)} rejected the gateway's client credentials",
                     provider=self.provider,
                 ) from exc
             raise ProviderUnavailable(
-                f"{_name(self.provider)} could not issue the gateway an access token",
+                f"{provider_name(self.provider)} could not issue the gateway an access token",
                 provider=self.provider,
             ) from exc
 
@@ -260,77 +246,9 @@ class UpstreamClient:
             request_id=response.headers.get(self._request_id_header),
         )
         if body is None:
-            self._log(logging.ERROR, operation, answer, "body exceeded the size cap")
+            self._answers.log(logging.ERROR, operation, answer, "body exceeded the size cap")
             raise self.unreadable()
-        return self._screen(operation, answer)
-
-    def _screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
-        status, provider = answer.status, self.provider
-        if 200 <= status < 300 or (400 <= status < 500 and status not in _NOT_THE_CALLERS):
-            if status >= 400:
-                self._log(logging.INFO, operation, answer, "client error")
-            return answer
-        if status == 429:
-            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-            self._log(logging.WARNING, operation, answer, "rate limited")
-            limited = ProviderRateLimited(
-                f"{_name(provider)} is rate limiting the gateway; retry later",
-                provider=provider,
-                retry_after=retry_after,
-            )
-            # A 429 means the upstream refused the request before doing anything.
-            raise AttemptFailed(limited, reached=False)
-        if status in {401, 407}:
-            self._log(logging.ERROR, operation, answer, "the gateway's credentials were rejected")
-            raise ProviderUnavailable(
-                f"{_name(provider)} rejected the gateway's credentials", provider=provider
-            )
-        if status in _CANCELLED:
-            # ConductorOne answers both 408 and 499 for requests it cancelled (notes §6.2): an
-            # outage like a 5xx, not something the caller did.
-            self._log(logging.WARNING, operation, answer, "cancelled upstream")
-            cancelled = ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
-            raise Outage(cancelled, reached=True)
-        if 300 <= status < 400:
-            self._log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
-            raise self.unreadable()
-        self._log(logging.WARNING, operation, answer, "server error")
-        unavailable = ProviderUnavailable(f"{_name(provider)} is unavailable", provider=provider)
-        raise Outage(unavailable, reached=True)
-
-    def read(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
-        """The answer's body as the vendor's documented model, or `unreadable()` (logged)."""
-        try:
-            return model.model_validate(answer.json())
-        except ValidationError as exc:
-            self.log_unexpected(
-                operation, answer, f"unexpected body shape: {exc.error_count()} errors"
-            )
-            raise self.unreadable() from exc
-
-    def unreadable(self) -> ProviderUnavailable:
-        """The error for an answer that does not have the shape the vendor documents."""
-        return ProviderUnavailable(
-            f"{_name(self.provider)} gave an answer the gateway could not read",
-            provider=self.provider,
-        )
-
-    def log_unexpected(self, operation: str, answer: UpstreamResponse, why: str) -> None:
-        self._log(logging.ERROR, operation, answer, why)
-
-    def _log(self, level: int, operation: str, answer: UpstreamResponse, why: str) -> None:
-        # The body goes to the log (truncated), never to the caller.
-        excerpt = answer.body[:_LOG_EXCERPT].decode("utf-8", "replace")
-        logger.log(
-            level,
-            "%s %s -> HTTP %s: %s (request id %s) body: %r",
-            self.provider.value,
-            operation,
-            answer.status,
-            why,
-            answer.request_id or "-",
-            excerpt,
-        )
+        return self._answers.screen(operation, answer)
 
 
 async def _read_capped(response: httpx.Response) -> bytes | None:
@@ -348,27 +266,6 @@ async def _read_capped(response: httpx.Response) -> bytes | None:
     return b"".join(chunks)
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
 def _mark_unknown(error: Exception, unknown_outcome: bool) -> None:
     if unknown_outcome and isinstance(error, ProviderUnavailable):
         error.may_have_acted = True
-
-
-def _name(provider: Provider) -> str:
-    return {Provider.CONDUCTORONE: "ConductorOne", Provider.CLERK: "Clerk"}[provider]

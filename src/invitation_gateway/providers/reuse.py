@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from ..domain.invitations import Invitation
-from .http import UpstreamResponse
+from .answers import UpstreamResponse
 
 SKEW = timedelta(seconds=2)  # the Date header's one-second resolution, and some slack
 _REMEMBERED = 4096  # ids per connection; a duplicate of an older one is caught by its age

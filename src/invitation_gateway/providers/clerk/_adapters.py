@@ -32,8 +32,9 @@ from ...domain.invitations import (
     TargetKind,
 )
 from ...domain.listing import InvitationPage, ListQuery
+from ..answers import UpstreamResponse
 from ..base import InvitationPort, find_by_email, read_back, revoked_now
-from ..http import UpstreamResponse, path
+from ..http import path
 from ..reliability import RetryPolicy
 from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
 from ._wire import ClerkInvitationWire, first_error, to_invitation

@@ -26,8 +26,9 @@ from ...domain.errors import (
 )
 from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
 from ...domain.listing import InvitationPage, ListQuery
+from ..answers import UpstreamResponse
 from ..base import settle
-from ..http import QueryParams, UpstreamClient, UpstreamResponse
+from ..http import QueryParams, UpstreamClient
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error

@@ -2,7 +2,7 @@
 
 Shared by the application- and organization-invitation adapters. Timestamps are Unix
 milliseconds; errors are `ClerkErrors` envelopes classified by their `code`, with
-`meta.param_name` naming the offending body parameter, which we map back to our input field.
+`meta.param_name` naming the offending body parameter, which we map back to the domain field.
 """
 
 from __future__ import annotations
@@ -23,20 +23,20 @@ from ...domain.errors import (
     ProviderRejected,
 )
 from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, Provider
-from ..http import UpstreamResponse
+from ..answers import UpstreamResponse
 
 # Clerk sends the API version as a header (clerk-notes.md §1.3); the invitation contract is the
 # same in every dated version, so we pin the one our spec copy describes.
 API_VERSION = "2026-05-12"
 
-# Clerk body parameter -> our CreateInvitationInput field.
+# Clerk body parameter -> the `NewInvitation` field it was built from.
 INPUT_FIELDS: dict[str, FieldPath] = {
     "email_address": ("email",),
     "role": ("roles",),
-    "redirect_url": ("redirectUrl",),
-    "expires_in_days": ("expiresInDays",),
+    "redirect_url": ("redirect_url",),
+    "expires_in_days": ("expires_in_days",),
     "notify": ("notify",),
-    "public_metadata": ("publicMetadata",),
+    "public_metadata": ("public_metadata",),
 }
 
 _FORM_MESSAGES = {

@@ -31,8 +31,9 @@ from ...domain.invitations import (
     TargetKind,
 )
 from ...domain.listing import InvitationPage, ListQuery
+from ..answers import UpstreamResponse
 from ..base import find_by_email, read_back, revoked_now, settle
-from ..http import UpstreamClient, UpstreamResponse, path
+from ..http import UpstreamClient, path
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import (

@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
+from ..answers import parse_retry_after
 from ..auth import AuthFlowError
-from ..http import parse_retry_after
 from ._credentials import (
     ASSERTION_TYPE,
     TOKEN_PATH,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
-from ..http import UpstreamResponse
+from ..answers import UpstreamResponse
 
 STATUS_PREFIX = "LOCAL_INVITATION_STATUS_"
 

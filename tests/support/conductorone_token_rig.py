@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from invitation_gateway.emulators._common import ManualClock, RecordedRequest
+from invitation_gateway.emulators import ManualClock, RecordedRequest
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH, parse_client_secret
 from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth

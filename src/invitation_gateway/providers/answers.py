@@ -1,0 +1,156 @@
+"""What an upstream answered, and which answers the upstream path settles itself.
+
+`AnswerScreen.screen` passes on what an adapter must interpret (2xx, and the 4xx a vendor uses
+to explain a refusal) and turns everything else into the domain's errors: 429 (rate limited,
+with its `Retry-After`), 401/407 (the gateway's own credentials), 408/499 and 5xx (outages,
+counted by the circuit breaker), 3xx (never followed). Bodies go to the log, truncated, with the
+upstream's request id; never to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ..domain.errors import ProviderRateLimited, ProviderUnavailable
+from ..domain.invitations import Provider
+from .reliability import AttemptFailed, Outage
+
+logger = logging.getLogger("invitation_gateway.providers.http")
+
+_LOG_EXCERPT = 300
+_CANCELLED = frozenset({408, 499})
+# 4xx statuses that say nothing about the request's content: handled here, not by adapters.
+_NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """An upstream answer the adapter has to interpret: status, headers and a capped body."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    request_id: str | None
+    # True when an earlier attempt of this call reached the upstream and failed (its answer
+    # lost, or a 5xx): this answer may describe the state that earlier attempt left behind.
+    after_unknown_outcome: bool = False
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON at all."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+class AnswerScreen:
+    """One connection's rules for answers: what adapters see, what becomes an error."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    def screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
+        """The answer when the adapter must interpret it (2xx, explainable 4xx); else raises."""
+        status, provider = answer.status, self.provider
+        if 200 <= status < 300 or (400 <= status < 500 and status not in _NOT_THE_CALLERS):
+            if status >= 400:
+                self.log(logging.INFO, operation, answer, "client error")
+            return answer
+        if status == 429:
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+            self.log(logging.WARNING, operation, answer, "rate limited")
+            limited = ProviderRateLimited(
+                f"{provider_name(provider)} is rate limiting the gateway; retry later",
+                provider=provider,
+                retry_after=retry_after,
+            )
+            # A 429 means the upstream refused the request before doing anything.
+            raise AttemptFailed(limited, reached=False)
+        if status in {401, 407}:
+            self.log(logging.ERROR, operation, answer, "the gateway's credentials were rejected")
+            raise ProviderUnavailable(
+                f"{provider_name(provider)} rejected the gateway's credentials", provider=provider
+            )
+        if status in _CANCELLED:
+            # ConductorOne answers both 408 and 499 for requests it cancelled (notes §6.2): an
+            # outage like a 5xx, not something the caller did.
+            self.log(logging.WARNING, operation, answer, "cancelled upstream")
+            cancelled = ProviderUnavailable(
+                f"{provider_name(provider)} is unavailable", provider=provider
+            )
+            raise Outage(cancelled, reached=True)
+        if 300 <= status < 400:
+            self.log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
+            raise self.unreadable()
+        self.log(logging.WARNING, operation, answer, "server error")
+        unavailable = ProviderUnavailable(
+            f"{provider_name(provider)} is unavailable", provider=provider
+        )
+        raise Outage(unavailable, reached=True)
+
+    def read(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
+        """The answer's body as the vendor's documented model, or `unreadable()` (logged)."""
+        try:
+            return model.model_validate(answer.json())
+        except ValidationError as exc:
+            self.log(
+                logging.ERROR,
+                operation,
+                answer,
+                f"unexpected body shape: {exc.error_count()} errors",
+            )
+            raise self.unreadable() from exc
+
+    def unreadable(self) -> ProviderUnavailable:
+        """The error for an answer that does not have the shape the vendor documents."""
+        return ProviderUnavailable(
+            f"{provider_name(self.provider)} gave an answer the gateway could not read",
+            provider=self.provider,
+        )
+
+    def log(self, level: int, operation: str, answer: UpstreamResponse, why: str) -> None:
+        # The body goes to the log (truncated), never to the caller.
+        excerpt = answer.body[:_LOG_EXCERPT].decode("utf-8", "replace")
+        logger.log(
+            level,
+            "%s %s -> HTTP %s: %s (request id %s) body: %r",
+            self.provider.value,
+            operation,
+            answer.status,
+            why,
+            answer.request_id or "-",
+            excerpt,
+        )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def provider_name(provider: Provider) -> str:
+    return {Provider.CONDUCTORONE: "ConductorOne", Provider.CLERK: "Clerk"}[provider]
