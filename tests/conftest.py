@@ -14,6 +14,7 @@ from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from tests.support.clock import FIXED_NOW
 from tests.support.gateway import GatewayClient, app_client
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock-ahead-days",
@@ -63,11 +64,13 @@ def fixed_clock() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture
 def sandbox() -> Sandbox:
+    """A fresh sandbox: both emulators, seeded, and a transport that reaches them."""
     return Sandbox.create()
 
 
 @pytest.fixture
 async def gateway(sandbox: Sandbox) -> AsyncIterator[GatewayClient]:
+    """The sandbox gateway app, lifespan running, and a GraphQL client on it."""
     app = create_sandbox_app(sandbox)
     async with app_client(app) as http:
         yield GatewayClient(http, app.state.examples)

@@ -10,12 +10,20 @@ Secrets are `SecretStr`: they print as `**********` and never reach a log or an 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ConfigurationError(ValueError):
@@ -125,12 +133,81 @@ class ConductorOneSettings(UpstreamPolicy):
 
 
 class GraphQLSettings(BaseModel):
-    """Limits that keep hostile queries cheap."""
+    """Limits that keep hostile queries cheap, and what the schema shows about itself."""
 
     max_depth: int = Field(default=12, ge=2, le=50)
     max_tokens: int = Field(default=5_000, ge=100)
     max_aliases: int = Field(default=30, ge=1)
+    max_root_fields: int = Field(default=20, ge=1, le=200)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # None: the command's default (off for `serve`, on for the sandbox). Field suggestions
+    # ("Did you mean …") are off whenever introspection is.
+    introspection: bool | None = None
+
+
+def _as_list(value: object) -> object:
+    """A JSON list, as pydantic-settings reads them, or a single plain value (DESIGN.md)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [text] if text else []
+    return value
+
+
+StringList = Annotated[list[str], NoDecode, BeforeValidator(_as_list)]
+
+
+class AuthSettings(BaseModel):
+    """Who may call (README "Security"): bearer JWTs, API keys, or nobody checked (disabled)."""
+
+    # None: the command's default (`enforced` for serve, `disabled` for the sandbox).
+    mode: Literal["enforced", "disabled"] | None = None
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: StringList = []
+    authorized_parties: StringList = []
+    api_keys_file: Path | None = None
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url_shape(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in {"127.0.0.1", "::1", "localhost"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(
+                "GATEWAY_AUTH__JWKS_URL must be an https URL (plain http only for a loopback host)"
+            )
+        return value
+
+
+class PolicySettings(BaseModel):
+    """The authorization policy (README "Security"); required by `serve` in enforced mode."""
+
+    file: Path | None = None
+
+
+class CorsSettings(BaseModel):
+    """Browser origins allowed to call the gateway: none unless listed."""
+
+    allow_origins: StringList = []
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        # Credentials (the Authorization header) are allowed to listed origins; a wildcard
+        # would hand every site a frontend's session token.
+        if "*" in value:
+            raise ValueError("GATEWAY_CORS__ALLOW_ORIGINS cannot be '*': list the origins")
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+                raise ValueError(
+                    "GATEWAY_CORS__ALLOW_ORIGINS must list origins like https://app.example.com"
+                )
+        return value
 
 
 class IdempotencySettings(BaseModel):
@@ -164,6 +241,9 @@ class Settings(BaseSettings):
     graphql: GraphQLSettings = GraphQLSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
     connections: ConnectionsSettings = ConnectionsSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    cors: CorsSettings = CorsSettings()
     # Shared state across replicas (idempotency keys today); GATEWAY_REDIS_URL, e.g.
     # redis://localhost:6379/0. Unset: the embedded SQLite store.
     redis_url: SecretStr | None = None

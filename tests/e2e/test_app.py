@@ -8,8 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.gateway import GatewayClient, app_client
-from tests.support.documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.errors import ProviderUnavailable
 from invitation_gateway.domain.invitations import (
@@ -20,7 +18,6 @@ from invitation_gateway.domain.invitations import (
 )
 from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.base import ConnectionInfo
-from invitation_gateway.providers.clerk._wire import API_VERSION as CLERK_API_VERSION
 from invitation_gateway.providers.connection import Connection
 from invitation_gateway.providers.http import UpstreamClient, path
 from invitation_gateway.providers.readiness import CACHE_SECONDS, Probe, Readiness
@@ -29,6 +26,8 @@ from invitation_gateway.providers.routing import HostRoutingTransport
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from invitation_gateway.schema import global_id, schema_sdl
 from invitation_gateway.settings import ClerkSettings
+from tests.support.documents import CREATE
+from tests.support.gateway import GatewayClient, app_client
 
 ROOT = Path(__file__).resolve().parents[2]
 GET = "query($id: ID!) { invitation(id: $id) { status } }"
@@ -149,7 +148,6 @@ async def test_the_probe_is_cached_but_the_circuit_is_read_on_every_report(
         base_url=settings.api_url,
         auth=BearerAuth(settings.secret_key),
         request_id_header="cf-ray",
-        headers={"Clerk-API-Version": CLERK_API_VERSION},
         transport=sandbox.transport(),
         reliability=Reliability(attempts=1, breaker_threshold=1, breaker_cooldown=600),
     )

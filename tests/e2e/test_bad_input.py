@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import GatewayClient
-from tests.support.documents import CREATE, REVOKE
 from invitation_gateway.sandbox import Sandbox
+from tests.support.documents import CREATE, REVOKE
+from tests.support.gateway import GatewayClient
 
 TEN_KB = "x" * 10_240
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tests.support.gateway import GatewayClient
 from invitation_gateway.sandbox import Sandbox
+from tests.support.gateway import GatewayClient
 
 BULK = """mutation Bulk($input: CreateInvitationsInput!) {
   createInvitations(input: $input) {

@@ -25,12 +25,12 @@ import time_machine
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
-from tests.support.gateway import GatewayClient
-from tests.support.documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.sandbox import C1_URL, Sandbox
 from invitation_gateway.settings import ConductorOneSettings, Settings
+from tests.support.documents import CREATE
+from tests.support.gateway import GatewayClient
 
 TOKEN_PATH = "/auth/v1/token"
 STOPPED_AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)

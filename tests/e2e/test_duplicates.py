@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import GatewayClient
-from tests.support.documents import CREATE, REVOKE
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
+from tests.support.documents import CREATE, REVOKE
+from tests.support.gateway import GatewayClient
 
 BULK = """mutation($input: CreateInvitationsInput!) { createInvitations(input: $input) {
   results { index invitation { id providerInvitationId } userErrors { code message

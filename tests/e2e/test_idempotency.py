@@ -13,11 +13,11 @@ from typing import Any
 import redis.asyncio
 from pydantic import SecretStr
 
-from tests.support.gateway import GatewayClient, app_client
-from tests.support.documents import CREATE
 from invitation_gateway.app import create_app
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.settings import IdempotencySettings, Settings
+from tests.support.documents import CREATE
+from tests.support.gateway import GatewayClient, app_client
 
 
 def org_input(sandbox: Sandbox, email: str, key: str, **extra: Any) -> dict[str, Any]:

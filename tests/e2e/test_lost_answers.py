@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import GatewayClient
-from tests.support.documents import CREATE, REVOKE
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.emulators import Emulator
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
+from tests.support.documents import CREATE, REVOKE
+from tests.support.gateway import GatewayClient
 
 LOST = {"drop": {"drop": True}, "503 after": {"status": 503, "after": True}}
 

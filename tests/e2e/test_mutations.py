@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import GatewayClient
-from tests.support.documents import CONNECTIONS, CREATE, REVOKE
 from invitation_gateway.domain.invitations import TargetKind
 from invitation_gateway.emulators import RecordedRequest
 from invitation_gateway.sandbox import CLERK_SECRET_KEY, Sandbox
 from invitation_gateway.schema import global_id
+from tests.support.documents import CONNECTIONS, CREATE, REVOKE
+from tests.support.gateway import GatewayClient
 
 
 def only_request(requests: list[RecordedRequest]) -> RecordedRequest:

@@ -16,8 +16,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.support.gateway import GatewayClient, app_client
-from tests.support.documents import CONNECTIONS, CREATE, REVOKE
 from invitation_gateway.app import create_app
 from invitation_gateway.connections_file import ConnectionsFileError
 from invitation_gateway.emulators.clerk import ClerkEmulator
@@ -30,6 +28,8 @@ from invitation_gateway.settings import (
     IdempotencySettings,
     Settings,
 )
+from tests.support.documents import CONNECTIONS, CREATE, REVOKE
+from tests.support.gateway import GatewayClient, app_client
 
 ORG = "org_shared_id_on_both"  # the same organization id on both Clerk instances
 DIRECTORY = "2fQzSharedDirectory0000000x"

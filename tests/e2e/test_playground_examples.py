@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.gateway import GatewayClient
 from invitation_gateway.web.examples import examples
+from tests.support.gateway import GatewayClient
 
 
 @pytest.mark.parametrize("index", range(len(examples())))

@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.gateway import GatewayClient, app_client
-from tests.support.documents import INVITATION
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
+from tests.support.documents import INVITATION
+from tests.support.gateway import GatewayClient, app_client
 
 GET = f"query Get($id: ID!) {{ invitation(id: $id) {{ {INVITATION} }} }}"
 NODE = "query Node($id: ID!) { node(id: $id) { __typename id ... on Invitation { email status } } }"

@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invitation_gateway.emulators import Emulator, ManualClock
-from invitation_gateway.emulators import ConnectionDropped
+from invitation_gateway.emulators import ConnectionDropped, Emulator, ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import REVOKED, ConductorOneEmulator
 from tests.support.servers import serve

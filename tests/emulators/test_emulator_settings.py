@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invitation_gateway.emulators import ManualClock
-from invitation_gateway.emulators import NotPending
+from invitation_gateway.emulators import ManualClock, NotPending
 from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import (
     EXPIRED,

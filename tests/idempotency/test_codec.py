@@ -124,12 +124,12 @@ def test_not_found_and_forbidden_replay_as_they_were(original: InvitationError) 
 def test_an_upstream_rejection_replays_with_its_provider() -> None:
     """UPSTREAM_REJECTED keeps its provider, message and field."""
     replayed = replay(
-        ProviderRejected("redirect not allowed", provider=Provider.CLERK, field=("redirectUrl",))
+        ProviderRejected("redirect not allowed", provider=Provider.CLERK, field=("redirect_url",))
     )
     assert isinstance(replayed, ProviderRejected)
     assert (replayed.message, replayed.field, replayed.provider) == (
         "redirect not allowed",
-        ("redirectUrl",),
+        ("redirect_url",),
         Provider.CLERK,
     )
 

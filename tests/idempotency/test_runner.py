@@ -25,8 +25,7 @@ from invitation_gateway.idempotency import (
     fingerprint,
     replayable_error,
 )
-
-from .conftest import Backend
+from tests.support.idempotency import Backend
 
 FP = fingerprint({"email": "ada@example.com"})
 OTHER_FP = fingerprint({"email": "grace@example.com"})
@@ -127,7 +126,7 @@ async def test_the_same_key_with_other_input_is_an_invalid_input_error(
     with pytest.raises(IdempotencyKeyMismatch) as caught:
         await run(runner, CountingWork(), OTHER_FP)
     assert isinstance(caught.value, InvalidInvitationInput)
-    assert [p.field for p in caught.value.problems] == [("idempotencyKey",)]
+    assert [p.field for p in caught.value.problems] == [("idempotency_key",)]
 
 
 async def test_other_input_during_the_first_request_is_a_mismatch_too() -> None:

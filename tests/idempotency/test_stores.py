@@ -18,8 +18,7 @@ from invitation_gateway.idempotency import (
     SqliteIdempotencyStore,
     open_store,
 )
-
-from .conftest import Backend, FakeClock
+from tests.support.idempotency import Backend, FakeClock
 
 LEASE = 60.0
 TTL = 3600.0

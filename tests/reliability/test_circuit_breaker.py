@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.gateway import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
 from invitation_gateway.settings import ClerkSettings
+from tests.support.gateway import app_client
 
 GET = "query($id: ID!) { invitation(id: $id) { status } }"
 CONNECTIONS = "{ connections { provider circuit } }"

@@ -23,9 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.support.servers import blackhole, refusing, serve
 
-from tests.support.gateway import app_client
 from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.emulators.clerk import ClerkEmulator
@@ -37,6 +35,8 @@ from invitation_gateway.settings import (
     IdempotencySettings,
     Settings,
 )
+from tests.support.gateway import app_client
+from tests.support.servers import blackhole, refusing, serve
 
 ORG = "org_matrix"
 DIRECTORY = "2matrixDirectory00000000000"

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from clerk_backend_api import Clerk, models, utils
-from tests.support.clock import DAY_MS, FIXED_NOW_MS, manual_clock, rewind
 
 from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.clerk import ClerkEmulator
+from tests.support.clock import DAY_MS, FIXED_NOW_MS, manual_clock, rewind
 from tests.support.servers import serve
 
 SECRET = "sk_test_sdk"
@@ -117,7 +117,11 @@ def test_invitations_bulk_create(clerk: Clerk) -> None:
         request=[{"email_address": f"b{index}@example.com"} for index in range(3)]
     )
     assert [item.email_address for item in created] == [f"b{i}@example.com" for i in range(3)]
-    assert [item.created_at for item in created] == [FIXED_NOW_MS, FIXED_NOW_MS + 1, FIXED_NOW_MS + 2]
+    assert [item.created_at for item in created] == [
+        FIXED_NOW_MS,
+        FIXED_NOW_MS + 1,
+        FIXED_NOW_MS + 2,
+    ]
     assert all(item.url for item in created)
     with pytest.raises(models.ClerkErrors) as caught:
         clerk.invitations.bulk_create(request=[{"email_address": "b0@example.com"}])
@@ -201,7 +205,10 @@ def test_organization_invitations_create(clerk: Clerk) -> None:
         "pending",
     )
     assert invitation.organization_id == ORG
-    assert (invitation.created_at, invitation.expires_at) == (FIXED_NOW_MS, FIXED_NOW_MS + 3 * DAY_MS)
+    assert (invitation.created_at, invitation.expires_at) == (
+        FIXED_NOW_MS,
+        FIXED_NOW_MS + 3 * DAY_MS,
+    )
     assert (invitation.public_metadata, invitation.private_metadata) == (
         {"plan": "pro"},
         {"source": "sdk"},

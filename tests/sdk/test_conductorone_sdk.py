@@ -4,7 +4,7 @@ The installed `conductorone-sdk` (0.17.2, the newest on PyPI) has no local-direc
 all: the first test pins that, so that a version which adds them fails here and gets driven like
 Clerk's SDK is. Until then each call is made as the vendor's SDKs make it (bearer token, or an
 OAuth client-credentials assertion as C1's Python token source builds it) and every answer is
-parsed strictly into models of the spec (`conductorone_spec.py`), values checked.
+parsed strictly into models of the spec (`tests/support/conductorone_spec.py`), values checked.
 """
 
 from __future__ import annotations
@@ -19,15 +19,6 @@ import conductorone_sdk
 import httpx
 import jwt
 import pytest
-from tests.support.conductorone_spec import (
-    ConfigListResponse,
-    ConfigResponse,
-    InvitationResponse,
-    RpcStatus,
-    SearchResponse,
-    TokenResponse,
-)
-from tests.support.clock import FIXED_NOW, manual_clock, later, rewind
 
 from invitation_gateway.emulators import ManualClock
 from invitation_gateway.emulators.conductorone import (
@@ -37,6 +28,15 @@ from invitation_gateway.emulators.conductorone import (
     REVOKED,
     SANDBOX_USER_ID,
     ConductorOneEmulator,
+)
+from tests.support.clock import FIXED_NOW, later, manual_clock, rewind
+from tests.support.conductorone_spec import (
+    ConfigListResponse,
+    ConfigResponse,
+    InvitationResponse,
+    RpcStatus,
+    SearchResponse,
+    TokenResponse,
 )
 from tests.support.servers import serve
 

@@ -1,7 +1,8 @@
-"""Real sockets for the reliability tests: emulators behind uvicorn, and broken endpoints.
+"""Real sockets: an ASGI app behind uvicorn on a loopback port, and broken endpoints.
 
-Timeouts, refused connections and slow bodies only happen on a real network path, so these
-tests run the emulators on loopback ports instead of in-process transports.
+Timeouts, refused connections and slow bodies only happen on a real network path, and the
+vendors' SDKs open their own HTTP clients, so the reliability, emulator-fault and SDK tests
+serve the emulators on loopback ports instead of through in-process transports.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on (at the moment of asking)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

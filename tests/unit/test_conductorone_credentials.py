@@ -12,7 +12,6 @@ from typing import Any
 
 import jwt
 import pytest
-from tests.support.conductorone_token_rig import b64, segment
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,6 +32,7 @@ from invitation_gateway.providers.conductorone._credentials import (
 )
 from invitation_gateway.settings import ConfigurationError, Settings
 from invitation_gateway.upstreams import conductorone_config, configured_connections
+from tests.support.conductorone_token_rig import b64, segment
 
 # The example secret of C1's docs (DOC-AUTH, conductorone-notes.md §5.1) and the public key in it.
 DOCS_SECRET = (

@@ -1,9 +1,9 @@
 """ConductorOne OAuth token flow: the token request, reuse, the 401 retry, token endpoint errors.
 
 `ClientCredentialsAuth` runs on a plain `httpx.AsyncClient` against the ConductorOne emulator
-(a fake that keeps state), with one manual clock for both sides (`conductorone_token_rig`).
-How long a token is kept is in `test_conductorone_token_lifetime.py`; concurrency in
-`test_conductorone_token_single_flight.py`.
+(a fake that keeps state), with one manual clock for both sides
+(`tests.support.conductorone_token_rig`). How long a token is kept is in
+`test_conductorone_token_lifetime.py`; concurrency in `test_conductorone_token_single_flight.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,15 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+
+from invitation_gateway.emulators import ManualClock
+from invitation_gateway.emulators.conductorone import ConductorOneEmulator
+from invitation_gateway.providers.conductorone._credentials import (
+    ASSERTION_TYPE,
+    TOKEN_PATH,
+    parse_client_secret,
+)
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, TokenError
 from tests.support.conductorone_token_rig import (
     BASE_URL,
     CONFIGS,
@@ -28,15 +37,6 @@ from tests.support.conductorone_token_rig import (
     to_emulator,
     token_auth,
 )
-
-from invitation_gateway.emulators import ManualClock
-from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone._credentials import (
-    ASSERTION_TYPE,
-    TOKEN_PATH,
-    parse_client_secret,
-)
-from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, TokenError
 
 
 @pytest.fixture

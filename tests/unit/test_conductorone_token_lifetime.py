@@ -2,7 +2,7 @@
 
 A token is reused until the last fifth of its lifetime (at most its last 30 s) and replaced
 before it expires, whatever that lifetime is. Runs against the emulator's token endpoint
-with one manual clock for both sides (`conductorone_token_rig`).
+with one manual clock for both sides (`tests.support.conductorone_token_rig`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+
+from invitation_gateway.emulators import ManualClock
+from invitation_gateway.emulators.conductorone import ConductorOneEmulator
+from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, refresh_margin
 from tests.support.conductorone_token_rig import (
     CONFIGS,
     START,
@@ -23,11 +28,6 @@ from tests.support.conductorone_token_rig import (
     to_emulator,
     token_auth,
 )
-
-from invitation_gateway.emulators import ManualClock
-from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
-from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth, refresh_margin
 
 
 @pytest.fixture

@@ -13,6 +13,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+
+from invitation_gateway.emulators import ManualClock
+from invitation_gateway.emulators.conductorone import ConductorOneEmulator
+from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
+from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth
 from tests.support.conductorone_token_rig import (
     CONFIGS,
     START,
@@ -24,11 +29,6 @@ from tests.support.conductorone_token_rig import (
     to_emulator,
     token_auth,
 )
-
-from invitation_gateway.emulators import ManualClock
-from invitation_gateway.emulators.conductorone import ConductorOneEmulator
-from invitation_gateway.providers.conductorone._credentials import TOKEN_PATH
-from invitation_gateway.providers.conductorone._oauth import ClientCredentialsAuth
 
 CALLERS = 50
 

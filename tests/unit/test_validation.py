@@ -49,7 +49,7 @@ def test_every_problem_is_reported_at_once() -> None:
             target=APP, email="nope", roles=("org:admin",), purpose="why", display_name="Ada"
         )
     )
-    assert set(found) == {("email",), ("roles",), ("purpose",), ("displayName",)}
+    assert set(found) == {("email",), ("roles",), ("purpose",), ("display_name",)}
 
 
 @pytest.mark.parametrize(
@@ -60,18 +60,18 @@ def test_every_problem_is_reported_at_once() -> None:
         (ORG, ("roles",), {"roles": ("org:member", "org:admin")}),
         (APP, ("purpose",), {"purpose": "audit"}),
         (ORG, ("purpose",), {"purpose": "audit", "roles": ("org:member",)}),
-        (C1, ("redirectUrl",), {"redirect_url": "https://example.com"}),
-        (C1, ("expiresInDays",), {"expires_in_days": 3}),
+        (C1, ("redirect_url",), {"redirect_url": "https://example.com"}),
+        (C1, ("expires_in_days",), {"expires_in_days": 3}),
         (C1, ("notify",), {"notify": False}),
-        (C1, ("publicMetadata",), {"public_metadata": {"a": 1}}),
-        (APP, ("expiresInDays",), {"expires_in_days": 0}),
-        (APP, ("expiresInDays",), {"expires_in_days": 366}),
-        (APP, ("redirectUrl",), {"redirect_url": "javascript:alert(1)"}),
-        (APP, ("publicMetadata",), {"public_metadata": {"big": "x" * 9000}}),
+        (C1, ("public_metadata",), {"public_metadata": {"a": 1}}),
+        (APP, ("expires_in_days",), {"expires_in_days": 0}),
+        (APP, ("expires_in_days",), {"expires_in_days": 366}),
+        (APP, ("redirect_url",), {"redirect_url": "javascript:alert(1)"}),
+        (APP, ("public_metadata",), {"public_metadata": {"big": "x" * 9000}}),
         (APP, ("target", "id"), {}),
         (C1, ("roles", "1"), {"roles": ("ok", " ")}),
-        (C1, ("idempotencyKey",), {"idempotency_key": "k" * 256}),
-        (C1, ("displayName",), {"display_name": "n" * 300}),
+        (C1, ("idempotency_key",), {"idempotency_key": "k" * 256}),
+        (C1, ("display_name",), {"display_name": "n" * 300}),
         (C1, ("purpose",), {"purpose": "p" * 1001}),
     ],
 )

@@ -14,8 +14,8 @@ emulators/
 What tests and other code use is re-exported here and from the two vendor packages.
 """
 
-from ._common import ManualClock, RecordedRequest
+from ._common import Emulator, ManualClock, RecordedRequest
 from ._control import NotPending
 from ._faults import ConnectionDropped
 
-__all__ = ["ConnectionDropped", "ManualClock", "NotPending", "RecordedRequest"]
+__all__ = ["ConnectionDropped", "Emulator", "ManualClock", "NotPending", "RecordedRequest"]

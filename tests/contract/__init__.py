@@ -1,0 +1,1 @@
+"""One suite run against each adapter and its emulator."""

@@ -1,0 +1,1 @@
+"""GraphQL over HTTP to the app, with the exact upstream requests observed at the emulators."""

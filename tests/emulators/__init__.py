@@ -1,0 +1,1 @@
+"""The emulators against the vendors' documented behaviour."""

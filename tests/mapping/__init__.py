@@ -1,0 +1,1 @@
+"""Wire formats to the domain and back, from the vendors' example bodies."""

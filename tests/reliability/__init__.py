@@ -1,0 +1,1 @@
+"""The fault-injection matrix and the circuit breaker, on real sockets."""

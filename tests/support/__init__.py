@@ -1,0 +1,16 @@
+"""What the tests share besides fixtures: the public test-support package.
+
+```
+support/
+  gateway.py                 GatewayClient (GraphQL over HTTP), app_client (the app, lifespan on)
+  documents.py               the GraphQL documents tests send (CREATE, REVOKE, CONNECTIONS...)
+  clock.py                   FIXED_NOW, the instant dated tests run at, and a manual clock there
+  servers.py                 serve an ASGI app on a loopback port; refusing and black-holed ports
+  conductorone_token_rig.py  ConductorOne's OAuth client on the emulator, one manual clock for both
+  conductorone_spec.py       strict models of ConductorOne's local-directory answers, from its spec
+```
+
+Tests import these modules by name (`from tests.support.gateway import GatewayClient`); fixtures
+stay in the `conftest.py` files, which import from here too. Emulators come from their public
+packages (`invitation_gateway.emulators`, `.emulators.clerk`, `.emulators.conductorone`).
+"""

@@ -1,0 +1,1 @@
+"""Unit tests: validation, global ids, settings, Retry-After, the ConductorOne token flow."""

@@ -1,0 +1,1 @@
+"""The offline playground page and its assets."""
