@@ -133,3 +133,6 @@ class NewInvitation:
     notify: bool | None = None
     public_metadata: Mapping[str, object] | None = field(default=None, hash=False)
     idempotency_key: str | None = None
+    # The upstream user the caller is (a Clerk session's `user_…`), never caller input: Clerk
+    # organizations then check that this user may invite (`inviter_user_id`).
+    inviter_user_id: str | None = None

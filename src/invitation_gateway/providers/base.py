@@ -37,8 +37,12 @@ class InvitationPort(Protocol):
         """Create and send an invitation; `new` is already validated."""
         ...
 
-    async def revoke(self, ref: InvitationRef) -> Invitation:
-        """Revoke a pending invitation and return it as it now stands."""
+    async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
+        """Revoke a pending invitation and return it as it now stands.
+
+        `requester` is the upstream user the caller is, where the upstream checks it (Clerk
+        organizations: `requesting_user_id`); adapters whose upstream has no such notion ignore it.
+        """
         ...
 
     async def get(self, ref: InvitationRef) -> Invitation | None:

@@ -1,8 +1,8 @@
 """The typed per-request context every resolver receives.
 
 It carries the use-case service and the request's loaders (so one operation never fetches the
-same invitation twice); the authenticated caller joins it when authentication lands, so
-resolvers never reach for globals or the raw request to learn who is asking.
+same invitation twice) and the authenticated caller, so resolvers never reach for globals or
+the raw request to learn who is asking.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from ..callers.identity import DEV_CALLER, Caller
 from ..domain.invitations import Invitation, InvitationRef
-from ..service import ANONYMOUS, InvitationService
+from ..service import InvitationService
 
 
 class GatewayContext(BaseContext):
-    def __init__(self, service: InvitationService, caller: str = ANONYMOUS) -> None:
+    def __init__(self, service: InvitationService, caller: Caller = DEV_CALLER) -> None:
         super().__init__()
         self.service = service
-        # Who is asking: scopes idempotency keys now, and authorization when it lands.
+        # Who is asking, verified by the authentication in front of /graphql: authorization,
+        # idempotency scopes and the log line of each mutation all read it from here.
         self.caller = caller
         self.invitations: DataLoader[InvitationRef, Invitation | None] = DataLoader(
             load_fn=self._load_invitations
@@ -32,5 +34,7 @@ class GatewayContext(BaseContext):
     ) -> list[Invitation | BaseException | None]:
         # Each id is one upstream read; they run concurrently, and a failure stays with its id.
         return list(
-            await asyncio.gather(*(self.service.get(ref) for ref in refs), return_exceptions=True)
+            await asyncio.gather(
+                *(self.service.get(ref, caller=self.caller) for ref in refs), return_exceptions=True
+            )
         )

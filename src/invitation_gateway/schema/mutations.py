@@ -112,7 +112,7 @@ class Mutation:
     ) -> RevokeInvitationPayload:
         try:
             ref = global_id.decode(str(input.id))
-            revoked = await info.context.service.revoke(ref)
+            revoked = await info.context.service.revoke(ref, caller=info.context.caller)
         except InvitationError as exc:
             return RevokeInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)

@@ -82,6 +82,7 @@ class Query:
                 email=email.strip() if email is not None else None,
                 first=first,
                 after=after,
+                caller=info.context.caller,
             )
         except InvitationError as exc:
             raise query_error(exc) from exc

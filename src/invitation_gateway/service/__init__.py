@@ -12,10 +12,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Literal, Protocol
 
+from ..callers.identity import DEV_CALLER, Caller
 from ..domain.errors import (
     InvalidInvitationInput,
     InvitationError,
+    InvitationForbidden,
     InvitationNotFound,
     Problem,
 )
@@ -25,6 +28,7 @@ from ..domain.invitations import (
     InvitationStatus,
     InvitationTarget,
     NewInvitation,
+    TargetKind,
 )
 from ..domain.validation import validate_new_invitation
 from ..idempotency import IdempotentRunner
@@ -34,7 +38,6 @@ from .keyed import KeyedCreate
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
-ANONYMOUS = "anonymous"  # the caller until authentication lands
 _KEYED_CONCURRENCY = 8  # bulk items with an idempotency key are created at most 8 at a time
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,25 @@ def _utc_now() -> datetime:
 __all__ = ["MAX_BULK", "MAX_FIRST", "MAX_TARGETS", "InvitationService", "MergedPage"]
 
 
+Action = Literal["read", "create", "revoke"]
+
+
+class Authorizer(Protocol):
+    """The authorization policy, as the service asks it (`callers/policy.py`: deny by default)."""
+
+    def allows(
+        self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str] = ()
+    ) -> bool: ...
+
+
 class InvitationService:
-    """Routes each operation to the adapter serving its target."""
+    """Routes each operation to the adapter serving its target, for an authorized caller.
+
+    Authorization is decided on the resolved target before any upstream call, the same whether
+    the target exists or not: a denied create or revoke is FORBIDDEN, a denied read is "no such
+    invitation", a denied list target is a FORBIDDEN target error. Without a policy (auth
+    disabled and no policy file) every caller may do everything.
+    """
 
     def __init__(
         self,
@@ -55,30 +75,32 @@ class InvitationService:
         idempotency: IdempotentRunner | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
+        policy: Authorizer | None = None,
     ) -> None:
         self.connections = connections
         self._idempotency = idempotency
+        self._policy = policy
         self._clock = clock
 
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
         return [(c.info, await c.circuit()) for c in self.connections.all]
 
-    async def create(self, draft: NewInvitation, *, caller: str = ANONYMOUS) -> Invitation:
+    async def create(self, draft: NewInvitation, *, caller: Caller = DEV_CALLER) -> Invitation:
         """Create one invitation; with an idempotency key, at most once per key and caller."""
-        port, new = self._prepare(draft)
+        port, new = self._prepare(draft, caller)
         if new.idempotency_key is None or self._idempotency is None:
             return await port.create(new)
         # Keys are scoped per caller and connection: two callers (or two Clerk instances) can
         # never replay each other's results.
-        scope = f"{caller}|{new.target.provider.value}|{new.target.connection}"
+        scope = f"{caller.id}|{new.target.provider.value}|{new.target.connection}"
         keyed = KeyedCreate(
             self._idempotency, port, new, key=new.idempotency_key, scope=scope, clock=self._clock
         )
         return await keyed.run()
 
     async def create_many(
-        self, drafts: Sequence[NewInvitation], *, caller: str = ANONYMOUS
+        self, drafts: Sequence[NewInvitation], *, caller: Caller = DEV_CALLER
     ) -> list[Invitation | Exception]:
         """One result per draft, in input order; a failing item never hides the others.
 
@@ -98,8 +120,8 @@ class InvitationService:
                 keyed.append(index)  # created one by one, through the idempotent path
                 continue
             try:
-                port, new = self._prepare(draft)
-            except InvalidInvitationInput as exc:
+                port, new = self._prepare(draft, caller)
+            except (InvalidInvitationInput, InvitationForbidden) as exc:
                 results[index] = exc
                 continue
             groups.setdefault(id(port), (port, []))[1].append((index, new))
@@ -132,11 +154,20 @@ class InvitationService:
         # Every item got exactly one outcome above; a hole would be a bug, reported as one.
         return [r if r is not None else RuntimeError("no outcome") for r in results]
 
-    async def revoke(self, ref: InvitationRef) -> Invitation:
-        return await self._port(ref).revoke(ref)
+    async def revoke(self, ref: InvitationRef, *, caller: Caller = DEV_CALLER) -> Invitation:
+        # The target comes from the id, and the upstream path includes it: a forged id naming
+        # another target is judged (and reaches) that other target, never this caller's own.
+        port = self._port(ref)
+        if not self._allows(caller, "revoke", ref.target):
+            raise _forbidden("revoke invitations in this target", field=None)
+        return await port.revoke(ref, requester=_acting_user(caller, ref.target))
 
-    async def get(self, ref: InvitationRef) -> Invitation | None:
-        return await self._port(ref).get(ref)
+    async def get(self, ref: InvitationRef, *, caller: Caller = DEV_CALLER) -> Invitation | None:
+        """The invitation, or None: unknown and not readable by this caller look the same."""
+        port = self._port_or_none(ref)
+        if port is None or not self._allows(caller, "read", ref.target):
+            return None
+        return await port.get(ref)
 
     async def list(
         self,
@@ -146,13 +177,27 @@ class InvitationService:
         email: str | None = None,
         first: int = 20,
         after: str | None = None,
+        caller: Caller = DEV_CALLER,
     ) -> MergedPage:
         return await merged_page(
-            self.connections, targets, statuses=statuses, email=email, first=first, after=after
+            self.connections,
+            targets,
+            statuses=statuses,
+            email=email,
+            first=first,
+            after=after,
+            readable=lambda target: self._allows(caller, "read", target),
         )
 
-    def _prepare(self, draft: NewInvitation) -> tuple[InvitationPort, NewInvitation]:
-        """Resolve the target and validate, reporting every problem of both at once."""
+    def _prepare(
+        self, draft: NewInvitation, caller: Caller
+    ) -> tuple[InvitationPort, NewInvitation]:
+        """Resolve the target, validate and authorize, before any upstream call.
+
+        Every problem of the input is reported at once; a valid request the policy refuses is
+        FORBIDDEN. A Clerk user creating in a Clerk organization is named to Clerk as the
+        inviter, so Clerk checks their membership too (a second line of defence).
+        """
         problems: list[Problem] = []
         target = draft.target
         port: InvitationPort | None = None
@@ -169,7 +214,17 @@ class InvitationService:
             )
         if problems or port is None:
             raise InvalidInvitationInput(problems)
-        return port, new
+        if not self._allows(caller, "create", new.target, new.roles):
+            raise _forbidden("invite into this target with these roles", field=("target",))
+        return port, replace(new, inviter_user_id=_acting_user(caller, new.target))
+
+    def _allows(
+        self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str] = ()
+    ) -> bool:
+        return self._policy is None or self._policy.allows(caller, action, target, roles)
+
+    def _port_or_none(self, ref: InvitationRef) -> InvitationPort | None:
+        return self.connections.port_for(ref.target)
 
     def _port(self, ref: InvitationRef) -> InvitationPort:
         # A global id naming a connection or kind this gateway does not serve cannot name an
@@ -178,3 +233,12 @@ class InvitationService:
         if port is None:
             raise InvitationNotFound("no such invitation")
         return port
+
+
+def _forbidden(what: str, *, field: tuple[str, ...] | None) -> InvitationForbidden:
+    return InvitationForbidden(f"you are not allowed to {what}", field=field)
+
+
+def _acting_user(caller: Caller, target: InvitationTarget) -> str | None:
+    """The Clerk user to name to Clerk for an organization target (DESIGN.md "Policy")."""
+    return caller.clerk_user_id if target.kind is TargetKind.CLERK_ORGANIZATION else None

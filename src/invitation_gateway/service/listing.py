@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..domain.errors import (
     InvalidInvitationInput,
     InvitationError,
+    InvitationForbidden,
     Problem,
     ProviderRateLimited,
     ProviderUnavailable,
@@ -147,8 +148,12 @@ async def merged_page(
     email: str | None,
     first: int,
     after: str | None,
+    readable: Callable[[InvitationTarget], bool] = lambda _target: True,
 ) -> MergedPage:
-    """The page of `first` invitations after `after`, across `targets`, newest first."""
+    """The page of `first` invitations after `after`, across `targets`, newest first.
+
+    A target the caller may not read is listed among the failures as FORBIDDEN and never read.
+    """
     walks = _walks(connections, targets, first, email)
     query_fingerprint = cursors.fingerprint(
         [sorted(w.key for w in walks), sorted(s.value for s in statuses), email]
@@ -157,6 +162,11 @@ async def merged_page(
         states = cursors.decode(after, query_fingerprint, [w.key for w in walks])
         for walk in walks:
             walk.state = states[walk.key]
+
+    for walk in walks:
+        if not readable(walk.target):
+            walk.failure = InvitationForbidden("you may not read this target's invitations")
+            walk.state = replace(walk.state, done=True)
 
     def snapshot() -> str:
         return cursors.encode(query_fingerprint, {w.key: w.state for w in walks})

@@ -91,7 +91,7 @@ class ClerkApplication(ClerkAdapter):
         items = self._client.read(_BareList, answer, "create_many").root
         return [*self._match(news, [to_invitation(i, news[0].target) for i in items], answer)]
 
-    async def revoke(self, ref: InvitationRef) -> Invitation:
+    async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
             path("invitations", ref.provider_invitation_id, "revoke"),
@@ -207,14 +207,15 @@ class ClerkOrganization(ClerkAdapter):
                 results.append(exc)
         return results
 
-    async def revoke(self, ref: InvitationRef) -> Invitation:
+    async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
             _org_invitation_path(ref, "revoke"),
             operation="revoke",
             retry=RetryPolicy.SAFE,
-            # The body is optional; `requesting_user_id` stays unset so Clerk acts as the instance.
-            json_body={},
+            # Without `requesting_user_id` Clerk acts as the instance; with it (a Clerk user
+            # calling), Clerk itself checks that user may manage the organization's members.
+            json_body={"requesting_user_id": requester} if requester else {},
         )
         if answer.status == 200:
             return self._read(answer, ref.target, "revoke")
@@ -274,6 +275,9 @@ async def _with_existing(
 def _org_body(new: NewInvitation) -> dict[str, object]:
     body = clerk_common_body(new)
     body["role"] = new.roles[0]  # validation guarantees exactly one role
+    if new.inviter_user_id is not None:
+        # Clerk then refuses an inviter who is not an admin member (403, clerk-notes.md §3.1).
+        body["inviter_user_id"] = new.inviter_user_id
     return body
 
 

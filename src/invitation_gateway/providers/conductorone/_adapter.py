@@ -110,7 +110,7 @@ class ConductorOneDirectory:
         found = await find_by_email(self, new.target, new.email, statuses=pending)
         return found[0] if found else None
 
-    async def revoke(self, ref: InvitationRef) -> Invitation:
+    async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
             _invitation_path(ref, "revoke"),
