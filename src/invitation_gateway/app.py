@@ -14,20 +14,24 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
+from .callers.identity import Caller
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
 from .providers.readiness import Probe, Readiness
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
+from .security import SecurityConfig, open_authenticator
 from .service import InvitationService
 from .service.connections import Connections
 from .settings import Settings
 from .upstreams import configured_connections, open_connection
+from .web.authentication import Authentication
 from .web.examples import DEFAULT_EXAMPLES
 from .web.limits import BodySizeLimit
 from .web.playground import (
@@ -68,11 +72,13 @@ def create_app(
 
     `environ` holds the variables the connections file names (default: the process's);
     `connections` adds connections beside the configured ones (the sandbox's staging Clerk).
-    A bad connections file raises `ConnectionsFileError` here, before anything starts.
+    Anything wrong that can be known before serving (a bad connections, policy or API keys
+    file, enforced authentication without a policy) raises `ConfigurationError` here.
     """
     named = configured_connections(
         settings, os.environ if environ is None else environ, connections
     )
+    security = SecurityConfig.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,30 +90,52 @@ def create_app(
             sqlite_path=keys.sqlite_path,
         )
         runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
-        app.state.service = InvitationService(Connections(opened), runner)
+        app.state.service = InvitationService(Connections(opened), runner, policy=security.policy)
         app.state.readiness = Readiness(probes)
+        app.state.authenticator, jwks_client = open_authenticator(settings, security)
         try:
             yield
         finally:
-            await asyncio.gather(*(c.client.aclose() for c in opened if c.client), store.aclose())
+            await asyncio.gather(
+                *(c.client.aclose() for c in opened if c.client),
+                *([jwks_client.aclose()] if jwks_client else []),
+                store.aclose(),
+            )
 
     async def context(request: Request) -> GatewayContext:
-        return GatewayContext(service=request.app.state.service)
+        # Set by `Authentication` for every request it lets through: no caller, no context.
+        caller: Caller = request.state.caller
+        return GatewayContext(service=request.app.state.service, caller=caller)
 
     app = FastAPI(title="invitation-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.examples = tuple(examples)
+    # Outermost last: CORS answers preflights first, then the body cap, then authentication.
+    app.add_middleware(Authentication, path=GRAPHQL_PATH, enforced=security.mode == "enforced")
     app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
     app.add_middleware(GraphQLRequestErrors, path=GRAPHQL_PATH)
+    if settings.cors.allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors.allow_origins,  # never "*" (settings refuse it)
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            max_age=600,
+        )
     router = _GatewayRouter(
         build_schema(
             Limits(
                 max_depth=settings.graphql.max_depth,
                 max_tokens=settings.graphql.max_tokens,
                 max_aliases=settings.graphql.max_aliases,
-            )
+                max_root_fields=settings.graphql.max_root_fields,
+            ),
+            introspection=security.introspection,
         ),
         context_getter=context,
         playground_html=render_playground(endpoint=GRAPHQL_PATH, examples=examples),
+        # GraphiQL only where the schema may be explored anyway.
+        graphql_ide="graphiql" if security.introspection else None,
     )
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static")

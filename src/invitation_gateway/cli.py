@@ -41,7 +41,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     export = commands.add_parser("export-schema", help="print the GraphQL schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    api_key = commands.add_parser("api-key", help="manage the API keys of service callers")
+    api_key_commands = api_key.add_subparsers(dest="api_key_command", required=True)
+    new_key = api_key_commands.add_parser(
+        "new", help="print a fresh key once, and the entry for GATEWAY_AUTH__API_KEYS_FILE"
+    )
+    new_key.add_argument("name", help="the caller's name: the caller is then api_key:NAME")
     args = parser.parse_args(argv)
+
+    if args.command == "api-key":
+        from .callers.api_keys import entry_for, new_api_key
+
+        key = new_api_key()
+        try:
+            entry = entry_for(args.name, key)
+        except ValueError as exc:
+            print(f"invitation-gateway: {exc}", file=sys.stderr)
+            return 2
+        # stdout: the key, shown this once (only its hash is kept); stderr: how to use it.
+        print(key)
+        print(
+            f"\nGive the key above to the caller named {args.name!r} (it is shown only once),"
+            " and add this entry to the file GATEWAY_AUTH__API_KEYS_FILE names:\n\n"
+            f"{entry}",
+            file=sys.stderr,
+        )
+        return 0
 
     if args.command == "export-schema":
         from .schema import schema_sdl

@@ -26,9 +26,11 @@ from .emulators.sandbox_seed import SandboxSeed, seed, seed_staging
 from .providers.routing import HostRoutingTransport
 from .schema import global_id
 from .settings import (
+    AuthSettings,
     ClerkSettings,
     ConductorOneSettings,
     ConnectionsSettings,
+    GraphQLSettings,
     IdempotencySettings,
     Settings,
 )
@@ -99,6 +101,10 @@ class Sandbox:
         # The emulators forget everything on restart, so by default their idempotency keys do too.
         overrides.setdefault("idempotency", IdempotencySettings(sqlite_path=None))
         overrides.setdefault("connections", ConnectionsSettings())  # never the env's file
+        # Frontend developers open it with no credentials: no authentication (a loud warning
+        # at start-up), and GraphiQL with introspection.
+        overrides.setdefault("auth", AuthSettings(mode="disabled"))
+        overrides.setdefault("graphql", GraphQLSettings(introspection=True))
         return Settings(
             conductorone=ConductorOneSettings(
                 base_url=C1_URL,

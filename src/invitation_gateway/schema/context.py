@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from ..callers.identity import DEV_CALLER, Caller
+from ..callers.identity import Caller
 from ..domain.invitations import Invitation, InvitationRef
 from ..service import InvitationService
 
 
 class GatewayContext(BaseContext):
-    def __init__(self, service: InvitationService, caller: Caller = DEV_CALLER) -> None:
+    def __init__(self, service: InvitationService, caller: Caller) -> None:
         super().__init__()
         self.service = service
         # Who is asking, verified by the authentication in front of /graphql: authorization,

@@ -97,7 +97,7 @@ class Mutation:
     ) -> CreateInvitationsPayload:
         try:
             outcomes = await info.context.service.create_many(
-                [i.to_domain() for i in input.invitations]
+                [i.to_domain() for i in input.invitations], caller=info.context.caller
             )
         except InvitationError as exc:
             return CreateInvitationsPayload(results=[], user_errors=user_errors(exc, prefix=_INPUT))

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from ..callers.identity import DEV_CALLER, Caller
+from ..callers.identity import Caller
 from ..domain.errors import (
     InvalidInvitationInput,
     InvitationError,
@@ -86,7 +86,7 @@ class InvitationService:
         """Each connection with the state of its circuit breaker."""
         return [(c.info, await c.circuit()) for c in self.connections.all]
 
-    async def create(self, draft: NewInvitation, *, caller: Caller = DEV_CALLER) -> Invitation:
+    async def create(self, draft: NewInvitation, *, caller: Caller) -> Invitation:
         """Create one invitation; with an idempotency key, at most once per key and caller."""
         port, new = self._prepare(draft, caller)
         if new.idempotency_key is None or self._idempotency is None:
@@ -100,7 +100,7 @@ class InvitationService:
         return await keyed.run()
 
     async def create_many(
-        self, drafts: Sequence[NewInvitation], *, caller: Caller = DEV_CALLER
+        self, drafts: Sequence[NewInvitation], *, caller: Caller
     ) -> list[Invitation | Exception]:
         """One result per draft, in input order; a failing item never hides the others.
 
@@ -154,7 +154,7 @@ class InvitationService:
         # Every item got exactly one outcome above; a hole would be a bug, reported as one.
         return [r if r is not None else RuntimeError("no outcome") for r in results]
 
-    async def revoke(self, ref: InvitationRef, *, caller: Caller = DEV_CALLER) -> Invitation:
+    async def revoke(self, ref: InvitationRef, *, caller: Caller) -> Invitation:
         # The target comes from the id, and the upstream path includes it: a forged id naming
         # another target is judged (and reaches) that other target, never this caller's own.
         port = self._port(ref)
@@ -162,7 +162,7 @@ class InvitationService:
             raise _forbidden("revoke invitations in this target", field=None)
         return await port.revoke(ref, requester=_acting_user(caller, ref.target))
 
-    async def get(self, ref: InvitationRef, *, caller: Caller = DEV_CALLER) -> Invitation | None:
+    async def get(self, ref: InvitationRef, *, caller: Caller) -> Invitation | None:
         """The invitation, or None: unknown and not readable by this caller look the same."""
         port = self._port_or_none(ref)
         if port is None or not self._allows(caller, "read", ref.target):
@@ -177,7 +177,7 @@ class InvitationService:
         email: str | None = None,
         first: int = 20,
         after: str | None = None,
-        caller: Caller = DEV_CALLER,
+        caller: Caller,
     ) -> MergedPage:
         return await merged_page(
             self.connections,
