@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -57,6 +58,39 @@ def test_bad_configuration_names_the_variable_and_never_echoes_the_secret() -> N
     assert result.returncode == 2
     assert "GATEWAY_CLERK__SECRET_KEY" in result.stderr
     assert "TOPSECRETVALUE" not in result.stderr + result.stdout
+
+
+def test_serve_refuses_to_start_without_a_policy_in_enforced_mode() -> None:
+    """`serve` (enforced by default) with an upstream but no policy exits 2 naming the variable."""
+    result = subprocess.run(
+        [sys.executable, "-m", "invitation_gateway", "serve"],
+        env=_env(GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "GATEWAY_POLICY__FILE" in result.stderr
+    assert "secretvalue" not in result.stderr + result.stdout
+
+
+def test_api_key_new_prints_a_key_once_and_the_entry_for_its_hash() -> None:
+    """`api-key new NAME`: the key on stdout, the TOML entry (its hash, not the key) on stderr."""
+    result = subprocess.run(
+        [sys.executable, "-m", "invitation_gateway", "api-key", "new", "bff"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    key = result.stdout.strip()
+    assert key.startswith("igw_")
+    assert len(key) >= 36
+    assert key not in result.stderr
+    assert f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"' in result.stderr
+    assert 'name = "bff"' in result.stderr
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

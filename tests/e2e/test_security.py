@@ -21,10 +21,17 @@ from invitation_gateway.callers.api_keys import entry_for, new_api_key
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
-from invitation_gateway.settings import AuthSettings, GraphQLSettings, PolicySettings
+from invitation_gateway.settings import (
+    AuthSettings,
+    ConfigurationError,
+    CorsSettings,
+    GraphQLSettings,
+    PolicySettings,
+)
 from tests.support.documents import CREATE, REVOKE
 from tests.support.gateway import app_client
 from tests.support.jwks_server import ISSUER, JwksServer, Signer, claims
+from tests.support.servers import free_port
 
 OTHER_ORG = "org_someone_elses_org_000000"
 POLICY = """
@@ -348,3 +355,87 @@ async def test_too_many_root_fields_are_refused(secured: Secured) -> None:
     body = await secured.as_jwt(secured.admin_token(), f"{{ {fields} }}", {})
     assert "root fields" in body["errors"][0]["message"]
     assert secured.upstream_calls() == 0
+
+
+async def test_an_org_admin_revoke_names_them_to_clerk_and_is_logged_with_the_caller(
+    secured: Secured, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Clerk gets requesting_user_id on revoke; the mutation's log line names the caller."""
+    sandbox = secured.sandbox
+    admin = sandbox.clerk.add_user("revoker@example.com", user_id="user_admin")
+    sandbox.clerk.add_membership(sandbox.seed.organization_id, admin["id"], "org:admin")
+    org_invitation = seeded_id(sandbox, TargetKind.CLERK_ORGANIZATION)
+    with caplog.at_level("INFO", logger="invitation_gateway.schema.mutations"):
+        body = await secured.as_jwt(
+            secured.admin_token(), REVOKE, {"input": {"id": org_invitation}}
+        )
+    assert body["data"]["revokeInvitation"]["invitation"]["status"] == "REVOKED"
+    [sent] = [r for r in sandbox.clerk.requests if r.path.endswith("/revoke")]
+    assert sent.json == {"requesting_user_id": "user_admin"}
+    assert "revokeInvitation by jwt:user_admin: ok" in caplog.messages
+
+
+async def test_the_gateway_starts_with_the_jwks_down_and_recovers(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """JWKS unreachable: the gateway starts, tokens are 401 keys unavailable, never accepted."""
+    jwks_url = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"  # nothing listens
+    signer = Signer(
+        "rsa-1", "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(POLICY.replace("@DIRECTORY@", sandbox.seed.directory_id))
+    settings = sandbox.settings(
+        auth=AuthSettings(mode="enforced", jwks_url=jwks_url, issuer=ISSUER),
+        policy=PolicySettings(file=policy_file),
+    )
+    app = create_app(settings, transport=sandbox.transport(), environ={})
+    async with app_client(app) as http:
+        token = signer.token(claims())
+        response = await http.post(
+            "/graphql",
+            json={"query": GET, "variables": {"id": "x"}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["reason"] == "keys unavailable"
+        assert (await http.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("https://app.example.com", True), ("https://evil.example.net", False)],
+)
+async def test_cors_preflight_is_answered_only_for_listed_origins(
+    sandbox: Sandbox, origin: str, allowed: bool
+) -> None:
+    """A preflight from a listed origin gets the CORS headers; a foreign origin gets none."""
+    settings = sandbox.settings(cors=CorsSettings(allow_origins=["https://app.example.com"]))
+    app = create_app(settings, transport=sandbox.transport(), environ={})
+    async with app_client(app) as http:
+        response = await http.options(
+            "/graphql",
+            headers={
+                "origin": origin,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization,content-type",
+            },
+        )
+    granted = response.headers.get("access-control-allow-origin")
+    assert (granted == origin) is allowed
+    assert granted != "*"
+    if allowed:
+        assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_a_wildcard_origin_is_refused() -> None:
+    """GATEWAY_CORS__ALLOW_ORIGINS='*' would give every site the frontends' tokens: refused."""
+    with pytest.raises(ValueError, match="cannot be"):
+        CorsSettings(allow_origins=["*"])
+
+
+async def test_enforced_mode_refuses_to_start_without_a_policy(sandbox: Sandbox) -> None:
+    """Enforced authentication with no policy file: create_app refuses, naming the variable."""
+    settings = sandbox.settings(auth=AuthSettings(mode="enforced", api_keys_file=None))
+    with pytest.raises(ConfigurationError, match="GATEWAY_POLICY__FILE"):
+        create_app(settings, transport=sandbox.transport(), environ={})

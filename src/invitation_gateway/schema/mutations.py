@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,11 +11,24 @@ from ..domain import invitations as domain
 from ..domain.errors import InvitationError
 from . import global_id
 from .context import GatewayContext
-from .errors import UserError, is_user_error, query_error, user_errors
+from .errors import UserError, error_code, is_user_error, query_error, user_errors
 from .inputs import CreateInvitationInput, RevokeInvitationInput
 from .types import Invitation
 
 _INPUT = ("input",)
+logger = logging.getLogger(__name__)
+
+
+def _log(action: str, info: Info[GatewayContext, None], outcome: object) -> None:
+    """One line per mutation (per bulk item): who did what, and how it ended. No email here."""
+    code = "ok" if isinstance(outcome, domain.Invitation) else _code(outcome)
+    logger.info("%s by %s: %s", action, info.context.caller.id, code)
+
+
+def _code(outcome: object) -> str:
+    if isinstance(outcome, InvitationError):
+        return error_code(outcome)
+    return "INTERNAL"
 
 
 @strawberry.type
@@ -84,9 +99,11 @@ class Mutation:
                 input.to_domain(), caller=info.context.caller
             )
         except InvitationError as exc:
+            _log("createInvitation", info, exc)
             return CreateInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)
             )
+        _log("createInvitation", info, created)
         return CreateInvitationPayload(invitation=Invitation.from_domain(created), user_errors=[])
 
     @strawberry.mutation(
@@ -100,7 +117,10 @@ class Mutation:
                 [i.to_domain() for i in input.invitations], caller=info.context.caller
             )
         except InvitationError as exc:
+            _log("createInvitations", info, exc)
             return CreateInvitationsPayload(results=[], user_errors=user_errors(exc, prefix=_INPUT))
+        for index, outcome in enumerate(outcomes):
+            _log(f"createInvitations[{index}]", info, outcome)
         return CreateInvitationsPayload(
             results=[_result(index, outcome) for index, outcome in enumerate(outcomes)],
             user_errors=[],
@@ -114,7 +134,9 @@ class Mutation:
             ref = global_id.decode(str(input.id))
             revoked = await info.context.service.revoke(ref, caller=info.context.caller)
         except InvitationError as exc:
+            _log("revokeInvitation", info, exc)
             return RevokeInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)
             )
+        _log("revokeInvitation", info, revoked)
         return RevokeInvitationPayload(invitation=Invitation.from_domain(revoked), user_errors=[])
