@@ -30,16 +30,21 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def test_serve_refuses_to_start_without_an_upstream_and_says_what_to_set() -> None:
-    """`serve` with nothing configured exits 2 naming the variables to set."""
-    result = subprocess.run(
-        [sys.executable, "-m", "invitation_gateway", "serve"],
-        env=_env(),
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command as a person runs it, with only the GATEWAY_* variables given here."""
+    return subprocess.run(
+        [sys.executable, "-m", "invitation_gateway", *args],
+        env=_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_serve_refuses_to_start_without_an_upstream_and_says_what_to_set() -> None:
+    """`serve` with nothing configured exits 2 naming the variables to set."""
+    result = _cli("serve")
     assert result.returncode == 2
     assert "GATEWAY_CLERK__SECRET_KEY" in result.stderr
     assert "GATEWAY_CONDUCTORONE__TOKEN" in result.stderr
@@ -47,14 +52,7 @@ def test_serve_refuses_to_start_without_an_upstream_and_says_what_to_set() -> No
 
 def test_bad_configuration_names_the_variable_and_never_echoes_the_secret() -> None:
     """A malformed Clerk secret key is reported by variable name, without its value."""
-    result = subprocess.run(
-        [sys.executable, "-m", "invitation_gateway", "serve"],
-        env=_env(GATEWAY_CLERK__SECRET_KEY="pk_live_TOPSECRETVALUE"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cli("serve", GATEWAY_CLERK__SECRET_KEY="pk_live_TOPSECRETVALUE")
     assert result.returncode == 2
     assert "GATEWAY_CLERK__SECRET_KEY" in result.stderr
     assert "TOPSECRETVALUE" not in result.stderr + result.stdout
@@ -62,14 +60,7 @@ def test_bad_configuration_names_the_variable_and_never_echoes_the_secret() -> N
 
 def test_serve_refuses_to_start_without_a_policy_in_enforced_mode() -> None:
     """`serve` (enforced by default) with an upstream but no policy exits 2 naming the variable."""
-    result = subprocess.run(
-        [sys.executable, "-m", "invitation_gateway", "serve"],
-        env=_env(GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cli("serve", GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue")
     assert result.returncode == 2
     assert "GATEWAY_POLICY__FILE" in result.stderr
     assert "secretvalue" not in result.stderr + result.stdout
@@ -77,14 +68,7 @@ def test_serve_refuses_to_start_without_a_policy_in_enforced_mode() -> None:
 
 def test_api_key_new_prints_a_key_once_and_the_entry_for_its_hash() -> None:
     """`api-key new NAME`: the key on stdout, the TOML entry (its hash, not the key) on stderr."""
-    result = subprocess.run(
-        [sys.executable, "-m", "invitation_gateway", "api-key", "new", "bff"],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = _cli("api-key", "new", "bff")
     key = result.stdout.strip()
     assert key.startswith("igw_")
     assert len(key) >= 36
