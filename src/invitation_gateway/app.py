@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
+from .accountability import open_accountability
 from .callers.identity import Caller
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
@@ -90,7 +91,14 @@ def create_app(
             sqlite_path=keys.sqlite_path,
         )
         runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
-        app.state.service = InvitationService(Connections(opened), runner, policy=security.policy)
+        accountability = await open_accountability(settings)
+        app.state.limiter = accountability.limiter
+        app.state.service = InvitationService(
+            Connections(opened),
+            runner,
+            policy=security.policy,
+            accounting=accountability.accounting,
+        )
         app.state.readiness = Readiness(probes)
         app.state.authenticator, jwks_client = open_authenticator(settings, security)
         try:
@@ -100,17 +108,27 @@ def create_app(
                 *(c.client.aclose() for c in opened if c.client),
                 *([jwks_client.aclose()] if jwks_client else []),
                 store.aclose(),
+                accountability.aclose(),
             )
 
     async def context(request: Request) -> GatewayContext:
         # Set by `Authentication` for every request it lets through: no caller, no context.
         caller: Caller = request.state.caller
-        return GatewayContext(service=request.app.state.service, caller=caller)
+        return GatewayContext(
+            service=request.app.state.service,
+            caller=caller,
+            limits_unavailable=getattr(request.state, "limits_unavailable", None),
+        )
 
     app = FastAPI(title="invitation-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.examples = tuple(examples)
     # Outermost last: CORS answers preflights first, then the body cap, then authentication.
-    app.add_middleware(Authentication, path=GRAPHQL_PATH, enforced=security.mode == "enforced")
+    app.add_middleware(
+        Authentication,
+        path=GRAPHQL_PATH,
+        enforced=security.mode == "enforced",
+        requests_per_minute=settings.rate_limit.requests_per_minute,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.graphql.max_body_bytes)
     app.add_middleware(GraphQLRequestErrors, path=GRAPHQL_PATH)
     if settings.cors.allow_origins:

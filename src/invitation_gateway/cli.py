@@ -1,9 +1,11 @@
-"""The `invitation-gateway` command: `serve`, `sandbox`, `emulate` and `export-schema`."""
+"""The `invitation-gateway` command: `serve`, `sandbox`, `emulate`, `export-schema`, `api-key`,
+`migrate` and `audit`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +49,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         "new", help="print a fresh key once, and the entry for GATEWAY_AUTH__API_KEYS_FILE"
     )
     new_key.add_argument("name", help="the caller's name: the caller is then api_key:NAME")
+    commands.add_parser(
+        "migrate",
+        help="create or upgrade the audit log's schema"
+        " (GATEWAY_DATABASE_URL, else GATEWAY_AUDIT__SQLITE_PATH)",
+    )
+    audit = commands.add_parser("audit", help="print the audit log of create and revoke attempts")
+    audit.add_argument("--since", help="only records at or after this ISO 8601 time (naive: UTC)")
+    audit.add_argument("--caller", help="only this caller's records")
+    audit.add_argument("--email", help="only records for this email address (any case)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        from .audit.commands import migrate_command
+
+        return migrate_command(os.environ, out=sys.stdout, err=sys.stderr)
+
+    if args.command == "audit":
+        from .audit.commands import audit_command
+
+        return audit_command(
+            os.environ,
+            since=args.since,
+            caller=args.caller,
+            email=args.email,
+            as_json=args.json,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
 
     if args.command == "api-key":
         from .callers.api_keys import entry_for, new_api_key

@@ -26,12 +26,14 @@ from .emulators.sandbox_seed import SandboxSeed, seed, seed_staging
 from .providers.routing import HostRoutingTransport
 from .schema import global_id
 from .settings import (
+    AuditSettings,
     AuthSettings,
     ClerkSettings,
     ConductorOneSettings,
     ConnectionsSettings,
     GraphQLSettings,
     IdempotencySettings,
+    RateLimitSettings,
     Settings,
 )
 from .web.examples import examples
@@ -105,6 +107,11 @@ class Sandbox:
         # at start-up), and GraphiQL with introspection.
         overrides.setdefault("auth", AuthSettings(mode="disabled"))
         overrides.setdefault("graphql", GraphQLSettings(introspection=True))
+        # No audit log, and budgets no one trying things out will meet (serve keeps both).
+        overrides.setdefault("audit", AuditSettings(sqlite_path=None))
+        overrides.setdefault(
+            "rate_limit", RateLimitSettings(requests_per_minute=100_000, creates_per_minute=100_000)
+        )
         return Settings(
             conductorone=ConductorOneSettings(
                 base_url=C1_URL,

@@ -183,6 +183,21 @@ class AuthSettings(BaseModel):
         return value
 
 
+class AuditSettings(BaseModel):
+    """The audit log (README "Audit log"): PostgreSQL when GATEWAY_DATABASE_URL is set."""
+
+    # The embedded default; None keeps no audit log (the sandbox and some tests only).
+    sqlite_path: Path | None = Path("var/audit.sqlite3")
+
+
+class RateLimitSettings(BaseModel):
+    """Per-caller budgets, shared through Redis when GATEWAY_REDIS_URL is set."""
+
+    requests_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    # Each createInvitations item counts. Keep it below Clerk's own create limits (README).
+    creates_per_minute: int = Field(default=60, ge=1, le=1_000_000)
+
+
 class PolicySettings(BaseModel):
     """The authorization policy (README "Security"); required by `serve` in enforced mode."""
 
@@ -242,11 +257,15 @@ class Settings(BaseSettings):
     idempotency: IdempotencySettings = IdempotencySettings()
     connections: ConnectionsSettings = ConnectionsSettings()
     auth: AuthSettings = AuthSettings()
+    audit: AuditSettings = AuditSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
     policy: PolicySettings = PolicySettings()
     cors: CorsSettings = CorsSettings()
     # Shared state across replicas (idempotency keys today); GATEWAY_REDIS_URL, e.g.
     # redis://localhost:6379/0. Unset: the embedded SQLite store.
     redis_url: SecretStr | None = None
+    # The audit log's PostgreSQL, a plain postgresql://… URL (the gateway picks its driver).
+    database_url: SecretStr | None = None
 
     @model_validator(mode="after")
     def _lease_outlasts_calls(self) -> Self:

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from invitation_gateway.app import create_app
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.sandbox import C1_URL, Sandbox
-from invitation_gateway.settings import AuthSettings, ConductorOneSettings, Settings
+from invitation_gateway.settings import AuditSettings, AuthSettings, ConductorOneSettings, Settings
 from tests.support.documents import CREATE
 from tests.support.gateway import GatewayClient
 
@@ -198,6 +198,7 @@ async def gateway_with_client(
             default_directory=sandbox.seed.directory_id,
         ),
         auth=AuthSettings(mode="disabled"),
+        audit=AuditSettings(sqlite_path=None),
     )
     app = create_app(settings, transport=sandbox.transport())
     async with LifespanManager(app) as manager:

@@ -22,6 +22,7 @@ from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.providers.routing import HostRoutingTransport
 from invitation_gateway.settings import (
+    AuditSettings,
     AuthSettings,
     ClerkSettings,
     ConductorOneSettings,
@@ -87,6 +88,7 @@ def settings(file: Path) -> Settings:
         connections=ConnectionsSettings(file=file),
         idempotency=IdempotencySettings(sqlite_path=None),
         auth=AuthSettings(mode="disabled"),
+        audit=AuditSettings(sqlite_path=None),
     )
 
 

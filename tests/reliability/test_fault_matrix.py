@@ -30,6 +30,7 @@ from invitation_gateway.emulators.clerk import ClerkEmulator
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
 from invitation_gateway.schema import global_id
 from invitation_gateway.settings import (
+    AuditSettings,
     AuthSettings,
     ClerkSettings,
     ConductorOneSettings,
@@ -225,6 +226,7 @@ def clerk_upstream() -> Upstream:
             clerk=ClerkSettings(api_url=url + "/v1", secret_key=SecretStr(SECRET), **POLICY),
             idempotency=IdempotencySettings(sqlite_path=None),
             auth=AuthSettings(mode="disabled"),
+            audit=AuditSettings(sqlite_path=None),
         ),
         {
             "target": {"kind": "CLERK_ORGANIZATION", "id": ORG},
@@ -249,6 +251,7 @@ def conductorone_upstream() -> Upstream:
             conductorone=ConductorOneSettings(base_url=url, token=SecretStr(C1_TOKEN), **POLICY),
             idempotency=IdempotencySettings(sqlite_path=None),
             auth=AuthSettings(mode="disabled"),
+            audit=AuditSettings(sqlite_path=None),
         ),
         {"target": {"kind": "CONDUCTORONE_DIRECTORY", "id": DIRECTORY}, "email": FRESH},
         InvitationRef(

@@ -3,7 +3,8 @@
 ```
 Caller
   kind     "jwt" (a verified bearer token), "api_key" (a key from the keys file), "dev"
-           (GATEWAY_AUTH__MODE=disabled: the development caller)
+           (GATEWAY_AUTH__MODE=disabled: the development caller), "anonymous" (the GraphiQL
+           page, which executes nothing)
   name     the JWT's `sub`, the key's name, or "dev"
   claims   the verified JWT's claims (empty for API keys and dev)
   id       "jwt:<sub>", "api_key:<name>" or "dev": what logs, idempotency scopes and the
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CallerKind = Literal["jwt", "api_key", "dev"]
+CallerKind = Literal["jwt", "api_key", "dev", "anonymous"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class Caller:
 
     @property
     def id(self) -> str:
-        return "dev" if self.kind == "dev" else f"{self.kind}:{self.name}"
+        return self.kind if self.kind in ("dev", "anonymous") else f"{self.kind}:{self.name}"
 
     @property
     def clerk_user_id(self) -> str | None:
@@ -40,3 +41,6 @@ class Caller:
 
 DEV_CALLER = Caller("dev", "dev")
 """Every request's caller when authentication is disabled (the sandbox's default)."""
+
+NOBODY = Caller("anonymous", "anonymous")
+"""The caller of what executes nothing (the GraphiQL page): no policy rule names it."""

@@ -8,6 +8,8 @@ InvitationError
   + InvitationNotRevocable     accepted / revoked / expired (carries the invitation when known)
   + InvitationForbidden        the upstream refuses this caller/target (permissions, quota)
   + OperationInProgress        an earlier request with the same idempotency key is still running
+  + CallerRateLimited          this caller spent its budget (ours, not the upstream's); retry_after
+  + DependencyUnavailable      the gateway's own store (audit log, rate limits) is unreachable
   + ProviderError              the upstream failed; carries the provider
     - ProviderRejected         an upstream 4xx we can explain to the caller
     - ProviderUnavailable      transport errors, 5xx, bad credentials, answers we cannot read
@@ -92,6 +94,23 @@ class InvitationForbidden(InvitationError):
 
 class OperationInProgress(InvitationError):
     """A request with the same idempotency key is still running: retry later with the same key."""
+
+
+class CallerRateLimited(InvitationError):
+    """The caller is over one of its budgets (GATEWAY_RATE_LIMIT__*): retry after `retry_after` s."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DependencyUnavailable(InvitationError):
+    """A store the gateway needs to act safely is unreachable (`dependency`: "PostgreSQL",
+    "SQLite", "Redis"): mutations stop rather than run unaudited or unlimited."""
+
+    def __init__(self, message: str, *, dependency: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency
 
 
 class ProviderError(InvitationError):

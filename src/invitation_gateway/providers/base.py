@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import enum
 from collections.abc import Awaitable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol, TypeGuard
 
@@ -24,7 +25,14 @@ from ..domain.invitations import (
 )
 from ..domain.listing import InvitationPage, ListQuery
 
-READ_BACK_PAGES = 3  # pages of a target searched for an email before giving up
+READ_BACK_PAGES = 3
+
+UPSTREAM_REQUEST_IDS: ContextVar[list[str] | None] = ContextVar(
+    "upstream_request_ids", default=None
+)
+"""Set to a list by whoever wants to know which upstream requests an operation made (the audit
+log); every upstream answer's request id is appended to it. Tasks started inside the operation
+(a bulk create's items) share the same list."""  # pages of a target searched for an email before giving up
 
 
 class InvitationPort(Protocol):

@@ -29,6 +29,7 @@ from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavai
 from ..domain.invitations import Provider
 from .answers import AnswerScreen, UpstreamResponse, provider_name
 from .auth import AuthFlowError
+from .base import UPSTREAM_REQUEST_IDS
 from .reliability import (
     AttemptFailed,
     CircuitBreaker,
@@ -245,6 +246,9 @@ class UpstreamClient:
             body=body or b"",
             request_id=response.headers.get(self._request_id_header),
         )
+        heard = UPSTREAM_REQUEST_IDS.get()
+        if heard is not None and answer.request_id:
+            heard.append(answer.request_id)
         if body is None:
             self._answers.log(logging.ERROR, operation, answer, "body exceeded the size cap")
             raise self.unreadable()

@@ -19,9 +19,14 @@ from ..service import InvitationService
 
 
 class GatewayContext(BaseContext):
-    def __init__(self, service: InvitationService, caller: Caller) -> None:
+    def __init__(
+        self, service: InvitationService, caller: Caller, limits_unavailable: str | None = None
+    ) -> None:
         super().__init__()
         self.service = service
+        # The rate limiter's store when it could not be reached for this request: mutations
+        # then refuse to run unlimited (reads go on).
+        self.limits_unavailable = limits_unavailable
         # Who is asking, verified by the authentication in front of /graphql: authorization,
         # idempotency scopes and the log line of each mutation all read it from here.
         self.caller = caller

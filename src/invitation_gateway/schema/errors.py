@@ -174,6 +174,8 @@ RENDERINGS: dict[type[domain.InvitationError], Rendering] = {
     domain.ProviderTimeout: Rendering("UPSTREAM_TIMEOUT"),
     domain.ProviderRateLimited: Rendering("RATE_LIMITED"),
     domain.OperationInProgress: Rendering("IN_PROGRESS"),
+    domain.CallerRateLimited: Rendering("RATE_LIMITED"),
+    domain.DependencyUnavailable: Rendering("UPSTREAM_UNAVAILABLE"),
 }
 
 
@@ -240,8 +242,11 @@ def _top_level_error(exc: domain.InvitationError, code: str) -> ExposedError:
     extensions: dict[str, object] = {"code": code}
     if isinstance(exc, domain.ProviderError):
         extensions["provider"] = exc.provider.value
-    if isinstance(exc, domain.ProviderRateLimited) and exc.retry_after is not None:
-        extensions["retryAfter"] = round(exc.retry_after, 3)
+    if isinstance(exc, domain.DependencyUnavailable):
+        extensions["provider"] = exc.dependency
+    retry_after = getattr(exc, "retry_after", None)  # the upstream's, or the caller's budget
+    if isinstance(retry_after, int | float):
+        extensions["retryAfter"] = round(retry_after, 3)
     return ExposedError(exc.message, extensions=extensions)
 
 

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from ..domain import invitations as domain
-from ..domain.errors import InvitationError
+from ..domain.errors import DependencyUnavailable, InvitationError
 from . import global_id
 from .context import GatewayContext
 from .errors import UserError, error_code, is_user_error, query_error, user_errors
@@ -23,6 +23,16 @@ def _log(action: str, info: Info[GatewayContext, None], outcome: object) -> None
     """One line per mutation (per bulk item): who did what, and how it ended. No email here."""
     code = "ok" if isinstance(outcome, domain.Invitation) else _code(outcome)
     logger.info("%s by %s: %s", action, info.context.caller.id, code)
+
+
+def _limits_checked(info: Info[GatewayContext, None]) -> None:
+    """Refuse a mutation the request budget could not be checked for (its store is down)."""
+    store = info.context.limits_unavailable
+    if store is not None:
+        raise DependencyUnavailable(
+            f"the gateway's {store} is unavailable; no change was made, retry later",
+            dependency=store,
+        )
 
 
 def _code(outcome: object) -> str:
@@ -95,6 +105,7 @@ class Mutation:
         self, info: Info[GatewayContext, None], input: CreateInvitationInput
     ) -> CreateInvitationPayload:
         try:
+            _limits_checked(info)
             created = await info.context.service.create(
                 input.to_domain(), caller=info.context.caller
             )
@@ -113,6 +124,7 @@ class Mutation:
         self, info: Info[GatewayContext, None], input: CreateInvitationsInput
     ) -> CreateInvitationsPayload:
         try:
+            _limits_checked(info)
             outcomes = await info.context.service.create_many(
                 [i.to_domain() for i in input.invitations], caller=info.context.caller
             )
@@ -131,6 +143,7 @@ class Mutation:
         self, info: Info[GatewayContext, None], input: RevokeInvitationInput
     ) -> RevokeInvitationPayload:
         try:
+            _limits_checked(info)
             ref = global_id.decode(str(input.id))
             revoked = await info.context.service.revoke(ref, caller=info.context.caller)
         except InvitationError as exc:

@@ -33,6 +33,7 @@ from ..domain.invitations import (
 from ..domain.validation import validate_new_invitation
 from ..idempotency import IdempotentRunner
 from ..providers.base import CircuitState, ConnectionInfo, InvitationPort
+from .accounting import Accounting, hearing
 from .connections import Connections
 from .keyed import KeyedCreate
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
@@ -76,18 +77,42 @@ class InvitationService:
         *,
         clock: Callable[[], datetime] = _utc_now,
         policy: Authorizer | None = None,
+        accounting: Accounting | None = None,
     ) -> None:
         self.connections = connections
         self._idempotency = idempotency
         self._policy = policy
         self._clock = clock
+        self._accounting = accounting or Accounting(
+            outcome_code=lambda exc: type(exc).__name__,
+            global_id=lambda ref: ref.provider_invitation_id,
+        )
 
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
         return [(c.info, await c.circuit()) for c in self.connections.all]
 
     async def create(self, draft: NewInvitation, *, caller: Caller) -> Invitation:
-        """Create one invitation; with an idempotency key, at most once per key and caller."""
+        """Create one invitation; with an idempotency key, at most once per key and caller.
+
+        Charged to the caller's create budget first, then audited (`started` before any
+        upstream call, completed after), whatever the outcome.
+        """
+        await self._accounting.charge_creates(caller, 1)
+        return await self._create_recorded(draft, caller)
+
+    async def _create_recorded(self, draft: NewInvitation, caller: Caller) -> Invitation:
+        async with self._accounting.recorded(
+            caller,
+            "create",
+            self._record_target(draft.target),
+            email=draft.email,
+            roles=draft.roles,
+        ) as recording:
+            recording.invitation = await self._create(draft, caller)
+            return recording.invitation
+
+    async def _create(self, draft: NewInvitation, caller: Caller) -> Invitation:
         port, new = self._prepare(draft, caller)
         if new.idempotency_key is None or self._idempotency is None:
             return await port.create(new)
@@ -112,6 +137,8 @@ class InvitationService:
             raise InvalidInvitationInput.at(
                 ("invitations",), f"must hold 1 to {MAX_BULK} invitations"
             )
+        # Every item counts against the create budget; over it, the whole call is refused.
+        await self._accounting.charge_creates(caller, len(drafts))
         results: list[Invitation | Exception | None] = [None] * len(drafts)
         groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
         keyed: list[int] = []
@@ -123,6 +150,7 @@ class InvitationService:
                 port, new = self._prepare(draft, caller)
             except (InvalidInvitationInput, InvitationForbidden) as exc:
                 results[index] = exc
+                await self._record_refusal(caller, draft, exc)
                 continue
             groups.setdefault(id(port), (port, []))[1].append((index, new))
 
@@ -131,7 +159,7 @@ class InvitationService:
         async def one(index: int) -> None:
             async with gate:
                 try:
-                    results[index] = await self.create(drafts[index], caller=caller)
+                    results[index] = await self._create_recorded(drafts[index], caller)
                 except InvitationError as exc:
                     results[index] = exc
                 except Exception as exc:  # a bug: this item alone reports INTERNAL
@@ -139,14 +167,24 @@ class InvitationService:
                     results[index] = exc
 
         async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
+            # One audit record per item, all `started` before the batch is sent.
+            records = [
+                await self._accounting.begin(
+                    caller, "create", new.target, email=new.email, roles=new.roles
+                )
+                for _, new in items
+            ]
+            heard: list[str] = []
             outcomes: Sequence[Invitation | Exception]
             try:
-                outcomes = await port.create_many([new for _, new in items])
+                with hearing(heard):
+                    outcomes = await port.create_many([new for _, new in items])
             except Exception as exc:  # a bug: these items alone report INTERNAL
                 logger.exception("createInvitations: a batch failed unexpectedly")
                 outcomes = [exc] * len(items)
-            for (index, _), outcome in zip(items, outcomes, strict=True):
+            for (index, _), record, outcome in zip(items, records, outcomes, strict=True):
                 results[index] = outcome
+                await self._accounting.finish(record, outcome, heard)
 
         await asyncio.gather(
             *(run(port, items) for port, items in groups.values()), *(one(i) for i in keyed)
@@ -157,10 +195,13 @@ class InvitationService:
     async def revoke(self, ref: InvitationRef, *, caller: Caller) -> Invitation:
         # The target comes from the id, and the upstream path includes it: a forged id naming
         # another target is judged (and reaches) that other target, never this caller's own.
-        port = self._port(ref)
-        if not self._allows(caller, "revoke", ref.target):
-            raise _forbidden("revoke invitations in this target", field=None)
-        return await port.revoke(ref, requester=_acting_user(caller, ref.target))
+        async with self._accounting.recorded(caller, "revoke", ref.target) as recording:
+            port = self._port(ref)
+            if not self._allows(caller, "revoke", ref.target):
+                raise _forbidden("revoke invitations in this target", field=None)
+            requester = _acting_user(caller, ref.target)
+            recording.invitation = await port.revoke(ref, requester=requester)
+            return recording.invitation
 
     async def get(self, ref: InvitationRef, *, caller: Caller) -> Invitation | None:
         """The invitation, or None: unknown and not readable by this caller look the same."""
@@ -217,6 +258,24 @@ class InvitationService:
         if not self._allows(caller, "create", new.target, new.roles):
             raise _forbidden("invite into this target with these roles", field=("target",))
         return port, replace(new, inviter_user_id=_acting_user(caller, new.target))
+
+    def _record_target(self, requested: InvitationTarget) -> InvitationTarget:
+        """The target an audit record names: resolved when it can be, as asked when not."""
+        try:
+            return self.connections.resolve(requested.kind, requested.id, requested.connection)[1]
+        except InvalidInvitationInput:
+            return requested
+
+    async def _record_refusal(self, caller: Caller, draft: NewInvitation, exc: Exception) -> None:
+        """A bulk item refused before any upstream call is still an attempt: recorded."""
+        record = await self._accounting.begin(
+            caller,
+            "create",
+            self._record_target(draft.target),
+            email=draft.email,
+            roles=draft.roles,
+        )
+        await self._accounting.finish(record, exc, [])
 
     def _allows(
         self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str] = ()

@@ -1,0 +1,1 @@
+"""The audit log's schema revisions, oldest first (Alembic skips this file)."""

@@ -1,0 +1,172 @@
+"""Accountability around every mutation: the audit record, and the caller's create budget.
+
+Each create (each bulk item) and each revoke gets an audit record written *before* any upstream
+call (`started`) and completed after it (`ok` or the error code), with the upstream's request
+id. Creates are charged to the caller's budget first (a refusal costs no upstream call and no
+record). When the audit log or the limiter is unreachable, the mutation stops with
+`DependencyUnavailable` rather than running unaudited or unlimited (README "Audit log").
+
+The stores are reached through the small protocols below; the composition root wires the real
+ones (`audit/`, `limits/`) and the two edge translations (outcome code, global id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..audit.record import AuditEntry, AuditTarget
+from ..callers.identity import Caller
+from ..domain.errors import CallerRateLimited, DependencyUnavailable
+from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
+from ..providers.base import UPSTREAM_REQUEST_IDS
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def hearing(request_ids: list[str]) -> Iterator[None]:
+    """Collect the upstream request ids of what runs inside (its child tasks included)."""
+    token = UPSTREAM_REQUEST_IDS.set(request_ids)
+    try:
+        yield
+    finally:
+        UPSTREAM_REQUEST_IDS.reset(token)
+
+
+class AuditSink(Protocol):
+    async def start(self, entry: AuditEntry) -> int: ...
+
+    async def complete(
+        self,
+        record_id: int,
+        *,
+        outcome: str,
+        invitation_id: str | None,
+        upstream_request_id: str | None,
+    ) -> None: ...
+
+
+class _Decision(Protocol):
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def retry_after(self) -> float: ...
+
+
+class Limiter(Protocol):
+    async def take(self, caller: str, budget: str, cost: int, per_minute: int) -> _Decision: ...
+
+
+@dataclass(slots=True)
+class Recording:
+    """What an audited operation reports back: the invitation it made or touched."""
+
+    invitation: Invitation | None = None
+    request_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    """The audit log and the create budget, as the service uses them (either may be absent)."""
+
+    outcome_code: Callable[[BaseException], str]
+    global_id: Callable[[InvitationRef], str]
+    audit: AuditSink | None = None
+    audit_backend: str = "audit log"
+    limiter: Limiter | None = None
+    limiter_backend: str = "rate limiter"
+    creates_per_minute: int = 60
+
+    async def charge_creates(self, caller: Caller, count: int) -> None:
+        """Take `count` creates from the caller's budget, all or nothing, or refuse them all."""
+        if self.limiter is None:
+            return
+        try:
+            decision = await self.limiter.take(caller.id, "creates", count, self.creates_per_minute)
+        except Exception as exc:
+            raise self._down(self.limiter_backend) from exc
+        if not decision.allowed:
+            raise CallerRateLimited(
+                f"over your budget of {self.creates_per_minute} invitations a minute",
+                retry_after=decision.retry_after,
+            )
+
+    async def begin(
+        self,
+        caller: Caller,
+        action: str,
+        target: InvitationTarget,
+        *,
+        email: str | None = None,
+        roles: tuple[str, ...] = (),
+    ) -> int | None:
+        """Write the `started` record (None without an audit log); before any upstream call."""
+        if self.audit is None:
+            return None
+        entry = AuditEntry(
+            caller=caller.id,
+            action="create" if action == "create" else "revoke",
+            target=AuditTarget(target.kind.value, target.id, target.connection or "default"),
+            email=email,
+            roles=roles,
+        )
+        try:
+            return await self.audit.start(entry)
+        except Exception as exc:
+            raise self._down(self.audit_backend) from exc
+
+    async def finish(
+        self, record_id: int | None, result: Invitation | BaseException, request_ids: list[str]
+    ) -> None:
+        """Complete the record with the outcome. The upstream has acted (or refused): its
+        answer goes back to the caller whatever happens here; a record left `started` is what
+        the start-up report counts."""
+        if self.audit is None or record_id is None:
+            return
+        invitation = result if isinstance(result, Invitation) else None
+        outcome = "ok" if isinstance(result, Invitation) else self.outcome_code(result)
+        try:
+            await self.audit.complete(
+                record_id,
+                outcome=outcome,
+                invitation_id=self.global_id(invitation.ref) if invitation else None,
+                upstream_request_id=request_ids[-1] if request_ids else None,
+            )
+        except Exception:
+            logger.exception("audit: could not complete record %s", record_id)
+
+    @asynccontextmanager
+    async def recorded(
+        self,
+        caller: Caller,
+        action: str,
+        target: InvitationTarget,
+        *,
+        email: str | None = None,
+        roles: tuple[str, ...] = (),
+    ) -> AsyncIterator[Recording]:
+        """`begin`, run the body (it sets `recording.invitation`), `finish` with its outcome."""
+        recording = Recording()
+        record_id = await self.begin(caller, action, target, email=email, roles=roles)
+        with hearing(recording.request_ids):
+            try:
+                yield recording
+            except BaseException as exc:
+                await self.finish(record_id, exc, recording.request_ids)
+                raise
+        await self.finish(
+            record_id,
+            recording.invitation if recording.invitation is not None else RuntimeError(),
+            recording.request_ids,
+        )
+
+    def _down(self, backend: str) -> DependencyUnavailable:
+        return DependencyUnavailable(
+            f"the gateway's {backend} is unavailable; no change was made, retry later",
+            dependency=backend,
+        )

@@ -1,0 +1,267 @@
+"""`AuditLog` on SQLite and PostgreSQL: schema, round trips, filters, concurrency, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from invitation_gateway.audit import (
+    AuditEntry,
+    AuditLog,
+    AuditRecord,
+    AuditTarget,
+    AuditUnavailable,
+    SchemaChange,
+    to_json,
+)
+from invitation_gateway.audit._table import VERSION_TABLE, metadata
+from invitation_gateway.emulators import ManualClock
+from tests.audit.conftest import AuditBackend
+from tests.support.clock import FIXED_NOW
+
+ORGANIZATION = AuditTarget("CLERK_ORGANIZATION", "org_2abc", "default")
+DIRECTORY = AuditTarget("CONDUCTORONE_DIRECTORY", "2fQzDirectory", "emea")
+APPLICATION = AuditTarget("CLERK_APPLICATION", None, "staging")
+
+
+def _create(caller: str = "user:alice", email: str = "bob@example.com") -> AuditEntry:
+    return AuditEntry(caller, "create", ORGANIZATION, email, ("org:admin", "org:member"))
+
+
+async def test_migrate_creates_the_schema_once_and_then_finds_it_current(
+    audit_backend: AuditBackend,
+) -> None:
+    """The first migrate creates revision 0001; running it again, from any process, changes nothing."""
+    first, second = AuditLog.open(audit_backend.url), AuditLog.open(audit_backend.url)
+    try:
+        assert await first.migrate() == SchemaChange(None, "0001")
+        assert await first.migrate() == SchemaChange("0001", "0001")
+        change = await second.migrate()
+        assert not change.changed
+        assert change.after == "0001"
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_replicas_migrating_at_the_same_time_all_succeed(audit_backend: AuditBackend) -> None:
+    """Four replicas starting together migrate one after another: one creates, three find it done."""
+    logs = [AuditLog.open(audit_backend.url) for _ in range(4)]
+    try:
+        changes = await asyncio.gather(*(log.migrate() for log in logs))
+    finally:
+        await asyncio.gather(*(log.aclose() for log in logs))
+    assert sorted(change.before or "" for change in changes) == ["", "0001", "0001", "0001"]
+    assert {change.after for change in changes} == {"0001"}
+
+
+# SQLite cannot reflect the lower(email) index; Alembic says it skips comparing it there.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping")
+async def test_the_store_table_matches_the_newest_revision(log: AuditLog) -> None:
+    """`_table.py` and the Alembic revisions describe the same columns, types and indexes."""
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with log._engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_a_create_round_trips_every_field(log: AuditLog) -> None:
+    """start() records "started" with what the service knew; complete() adds how it ended."""
+    record_id = await log.start(_create())
+    expected = AuditRecord(
+        id=record_id,
+        at=FIXED_NOW,
+        caller="user:alice",
+        action="create",
+        target=ORGANIZATION,
+        email="bob@example.com",
+        roles=("org:admin", "org:member"),
+        outcome="started",
+        invitation_id=None,
+        upstream_request_id=None,
+    )
+    assert await log.query() == [expected]
+
+    await log.complete(
+        record_id, outcome="ok", invitation_id="WyJJbnZpdGF0aW9uIl0", upstream_request_id="req_9"
+    )
+    [record] = await log.query()
+    assert record.at.tzinfo is not None
+    assert to_json(record) == {
+        "id": record_id,
+        "at": "2026-11-15T12:00:00.000000Z",
+        "caller": "user:alice",
+        "action": "create",
+        "target": {"kind": "CLERK_ORGANIZATION", "id": "org_2abc", "connection": "default"},
+        "email": "bob@example.com",
+        "roles": ["org:admin", "org:member"],
+        "outcome": "ok",
+        "invitationId": "WyJJbnZpdGF0aW9uIl0",
+        "upstreamRequestId": "req_9",
+    }
+
+
+async def test_a_revoke_keeps_its_email_and_a_target_without_id(
+    log: AuditLog, clock: ManualClock
+) -> None:
+    """A revoke record carries the email, no roles, a null target id, microseconds and an error code."""
+    clock.current = FIXED_NOW + timedelta(microseconds=123_456)
+    entry = AuditEntry("api_key:ci", "revoke", APPLICATION, "carol@example.com")
+    record_id = await log.start(entry)
+    await log.complete(
+        record_id, outcome="UPSTREAM_UNAVAILABLE", invitation_id="inv", upstream_request_id=None
+    )
+    [record] = await log.query()
+    assert (record.action, record.target, record.email, record.roles) == (
+        "revoke",
+        APPLICATION,
+        "carol@example.com",
+        (),
+    )
+    assert (record.outcome, record.at) == ("UPSTREAM_UNAVAILABLE", clock.current)
+
+
+async def test_a_record_completes_once(log: AuditLog) -> None:
+    """Completing twice, an unknown id, or completing as "started" is refused; the first outcome stays."""
+    record_id = await log.start(_create())
+    await log.complete(record_id, outcome="FORBIDDEN", invitation_id=None, upstream_request_id=None)
+    with pytest.raises(LookupError):
+        await log.complete(record_id, outcome="ok", invitation_id="x", upstream_request_id=None)
+    with pytest.raises(LookupError):
+        await log.complete(
+            record_id + 1, outcome="ok", invitation_id=None, upstream_request_id=None
+        )
+    with pytest.raises(ValueError, match="started"):
+        await log.complete(
+            record_id, outcome="started", invitation_id=None, upstream_request_id=None
+        )
+    [record] = await log.query()
+    assert (record.outcome, record.invitation_id) == ("FORBIDDEN", None)
+
+
+async def test_query_filters_by_since_inclusive_caller_and_email_in_any_case(
+    log: AuditLog, clock: ManualClock
+) -> None:
+    """`since` includes its bound (in any offset); `caller` is exact; `email` ignores case."""
+    early = await log.start(_create("user:alice", "Bob@Example.com"))
+    clock.advance(timedelta(seconds=1))
+    bound = clock.current
+    at_bound = await log.start(AuditEntry("user:dave", "revoke", DIRECTORY, "bob@example.COM"))
+    clock.advance(timedelta(microseconds=1))
+    late = await log.start(_create("user:alice", "erin@example.com"))
+
+    def ids(records: list[AuditRecord]) -> list[int]:
+        return [record.id for record in records]
+
+    assert ids(await log.query()) == [early, at_bound, late]
+    assert ids(await log.query(since=bound)) == [at_bound, late]
+    assert ids(await log.query(since=bound.astimezone(timezone(timedelta(hours=2))))) == [
+        at_bound,
+        late,
+    ]
+    assert ids(await log.query(since=bound + timedelta(microseconds=1))) == [late]
+    assert ids(await log.query(caller="user:alice")) == [early, late]
+    assert ids(await log.query(caller="USER:ALICE")) == []
+    assert ids(await log.query(email="BOB@example.com")) == [early, at_bound]
+    assert ids(await log.query(email="bob@example.com", caller="user:dave")) == [at_bound]
+    assert ids(await log.query(limit=2)) == [early, at_bound]
+
+
+async def test_query_lists_oldest_first_even_when_written_out_of_order(
+    log: AuditLog, clock: ManualClock
+) -> None:
+    """Records are ordered by time, not id: replicas' clocks and commits interleave."""
+    clock.advance(timedelta(minutes=5))
+    later = await log.start(_create())
+    clock.advance(timedelta(minutes=-10))
+    earlier = await log.start(_create())
+    assert [record.id for record in await log.query()] == [earlier, later]
+
+
+async def test_count_started_counts_attempts_nobody_completed(log: AuditLog) -> None:
+    """Records left "started" (a process died mid-call) are counted; completed ones are not."""
+    assert await log.count_started() == 0
+    ids = [await log.start(_create()) for _ in range(3)]
+    await log.complete(ids[1], outcome="ok", invitation_id="g", upstream_request_id=None)
+    assert await log.count_started() == 2
+
+
+async def test_two_hundred_concurrent_mutations_all_land_with_distinct_ids(log: AuditLog) -> None:
+    """200 concurrent start+complete pairs each get their own id and their own outcome."""
+
+    async def mutation(n: int) -> int:
+        record_id = await log.start(_create(f"user:{n}", f"u{n}@example.com"))
+        await log.complete(
+            record_id, outcome="ok", invitation_id=f"inv-{n}", upstream_request_id=f"req-{n}"
+        )
+        return record_id
+
+    ids = await asyncio.gather(*(mutation(n) for n in range(200)))
+    assert len(set(ids)) == 200
+    records = await log.query()
+    assert {record.id for record in records} == set(ids)
+    assert all(record.invitation_id == f"inv-{record.caller[5:]}" for record in records)
+    assert await log.count_started() == 0
+
+
+async def test_check_connects_to_a_reachable_store(audit_backend: AuditBackend) -> None:
+    """check() succeeds on a reachable store, before any schema exists."""
+    async with AuditLog.open(audit_backend.url) as log:
+        await log.check()
+
+
+async def test_an_unreachable_postgresql_is_unavailable_and_never_shows_the_password() -> None:
+    """Every call on a PostgreSQL nobody listens on raises AuditUnavailable naming PostgreSQL."""
+    url = "postgresql+asyncpg://auditor:hunter2-secret@127.0.0.1:1/audit"
+    async with AuditLog.open(url) as log:
+        calls = [log.check(), log.migrate(), log.start(_create()), log.query(), log.count_started()]
+        for call in calls:
+            with pytest.raises(AuditUnavailable) as caught:
+                await call
+            assert caught.value.backend == "PostgreSQL"
+            assert "PostgreSQL at 127.0.0.1:1/audit" in str(caught.value)
+            assert "hunter2" not in str(caught.value)
+            assert "hunter2" not in repr(caught.value.__cause__)
+
+
+async def test_an_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
+    """A SQLite path that is a directory raises AuditUnavailable naming SQLite and the path."""
+    async with AuditLog.open(f"sqlite+aiosqlite:///{tmp_path}") as log:
+        with pytest.raises(AuditUnavailable, match=f"SQLite at {tmp_path}") as caught:
+            await log.check()
+    assert caught.value.backend == "SQLite"
+
+
+async def test_missing_schema_is_unavailable_not_an_empty_log(audit_backend: AuditBackend) -> None:
+    """Querying before `migrate` fails loudly instead of reporting no records."""
+    async with AuditLog.open(audit_backend.url) as log:
+        with pytest.raises(AuditUnavailable, match="audit_records"):
+            await log.query()
+
+
+async def test_times_must_be_timezone_aware(audit_backend: AuditBackend) -> None:
+    """A naive `since` or a naive clock is a programming error (ValueError), not a store failure."""
+    naive = datetime(2026, 1, 1)  # naive on purpose
+    async with AuditLog.open(audit_backend.url, clock=lambda: naive) as log:
+        with pytest.raises(ValueError, match="aware"):
+            await log.query(since=naive)
+        with pytest.raises(ValueError, match="aware"):
+            await log.start(_create())
+
+
+def test_an_entry_is_a_create_or_a_revoke() -> None:
+    """Any other action is refused when the entry is built."""
+    with pytest.raises(ValueError, match="create"):
+        AuditEntry("user:a", "delete", ORGANIZATION, None)  # type: ignore[arg-type]
