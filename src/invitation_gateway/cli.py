@@ -111,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up is not news
     app: Starlette  # the gateway (a FastAPI app) or, for `emulate`, the emulators
     if args.command == "sandbox":
         from .sandbox import create_sandbox_app

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from invitation_gateway.audit import (
     AuditEntry,
@@ -64,7 +65,9 @@ async def test_replicas_migrating_at_the_same_time_all_succeed(audit_backend: Au
 # SQLite cannot reflect the lower(email) index; Alembic says it skips comparing it there.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping")
-async def test_the_store_table_matches_the_newest_revision(log: AuditLog) -> None:
+async def test_the_store_table_matches_the_newest_revision(
+    log: AuditLog, audit_backend: AuditBackend
+) -> None:
     """`_table.py` and the Alembic revisions describe the same columns, types and indexes."""
 
     def differences(connection: Connection) -> list[object]:
@@ -73,8 +76,12 @@ async def test_the_store_table_matches_the_newest_revision(log: AuditLog) -> Non
         )
         return list(compare_metadata(context, metadata))
 
-    async with log._engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    engine = create_async_engine(audit_backend.url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
 
 
 async def test_a_create_round_trips_every_field(log: AuditLog) -> None:

@@ -9,9 +9,9 @@
   must fail the write, not hang the request.
 - **SQLite**: WAL (readers such as `invitation-gateway audit` never block the writer) and a busy
   timeout (a writer waits for another instead of failing). SQLAlchemy, not the sqlite3 driver,
-  emits BEGIN (the documented recipe), so DDL is transactional and a write transaction can say
-  `BEGIN IMMEDIATE`: it takes the write lock first, and two migrating processes cannot both
-  read "no table yet".
+  emits BEGIN (the documented recipe), so DDL is transactional, a migration can say `BEGIN
+  IMMEDIATE` (it takes the write lock first: two migrating processes cannot both read "no
+  table yet"), and a single INSERT or UPDATE needs no BEGIN at all.
 - **Errors** keep their driver's class and message but never a password, and the engine hides
   statement parameters (an email) from exception text: a logged traceback stays clean.
 """
@@ -27,8 +27,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-WRITE = "audit_write"
-"""Execution option: on SQLite, this transaction begins IMMEDIATE (takes the write lock first)."""
+_BEGIN = "audit_begin"
+"""Execution option for SQLite: how `_on_begin` opens a transaction ("none", "immediate")."""
 
 _SQLITE_BUSY_TIMEOUT_MS = 5_000
 _POSTGRES_DEFAULTS = {"timeout": 5.0, "command_timeout": 10.0}
@@ -37,6 +37,21 @@ _LIBPQ_NAMES = {"sslmode": "ssl", "connect_timeout": "timeout"}
 _ASYNCPG_PARAMETERS = frozenset(
     {"ssl", "timeout", "command_timeout", "host", "prepared_statement_cache_size"}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Engines:
+    """One connection pool, used three ways.
+
+    `read` runs ordinary transactions. `statement` runs one self-committing statement (an
+    INSERT or UPDATE is atomic on its own): no BEGIN and COMMIT round trips, which were half
+    the cost of an audit write. `schema` runs a transaction that takes the write lock first.
+    Disposing `read` closes the pool for all three.
+    """
+
+    read: AsyncEngine
+    statement: AsyncEngine
+    schema: AsyncEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +95,17 @@ def _postgresql(text: str) -> URL:
     return url.set(drivername="postgresql+asyncpg", query=query)
 
 
-def create_engine(url: str) -> tuple[AsyncEngine, Backend]:
-    """An engine for `url` (no I/O yet) and what to call it in messages."""
+def create_engines(url: str) -> tuple[Engines, Backend]:
+    """Engines on `url` (no I/O yet) and what to call the store in messages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed), Backend("SQLite", f"SQLite at {parsed.database}", None)
+        engine = _sqlite_engine(parsed)
+        engines = Engines(
+            read=engine,
+            statement=engine.execution_options(**{_BEGIN: "none"}),
+            schema=engine.execution_options(**{_BEGIN: "immediate"}),
+        )
+        return engines, Backend("SQLite", f"SQLite at {parsed.database}", None)
     if parsed.get_backend_name() != "postgresql":
         raise ValueError(f"the audit log runs on PostgreSQL or SQLite, not {parsed.drivername}")
     connect_args = {k: v for k, v in _POSTGRES_DEFAULTS.items() if k not in parsed.query}
@@ -94,7 +115,12 @@ def create_engine(url: str) -> tuple[AsyncEngine, Backend]:
     )
     host = parsed.host or parsed.query.get("host") or "localhost"  # `?host=` is a socket dir
     where = f"{host}:{parsed.port or 5432}/{parsed.database or ''}"
-    return engine, Backend("PostgreSQL", f"PostgreSQL at {where}", parsed.password)
+    engines = Engines(
+        read=engine,
+        statement=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        schema=engine,  # `_migrate` takes an advisory lock inside the transaction
+    )
+    return engines, Backend("PostgreSQL", f"PostgreSQL at {where}", parsed.password)
 
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
@@ -114,8 +140,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        begin = connection.get_execution_options().get(_BEGIN)
+        if begin == "none":  # one statement, in SQLite's autocommit: atomic by itself
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN")
 
     return engine
 

@@ -22,11 +22,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ._engine import WRITE, Backend, create_engine, describe
+from ._engine import Backend, Engines, create_engines, describe
 from ._migrate import SchemaChange, upgrade
 from ._table import audit_records
 from .errors import AuditUnavailable
@@ -35,6 +34,18 @@ from .record import STARTED, Action, AuditEntry, AuditRecord, AuditTarget
 # What a driver raises when the store fails: SQLAlchemy's wrappers, and socket errors and
 # timeouts that asyncpg raises while connecting (TimeoutError is an OSError).
 _STORE_ERRORS = (SQLAlchemyError, OSError)
+
+# Built once: a statement built per call costs more Python time than its round trip.
+_START = insert(audit_records).returning(audit_records.c.id)
+_COMPLETE = (
+    update(audit_records)
+    .where(audit_records.c.id == bindparam("record_id"), audit_records.c.outcome == STARTED)
+    .values(
+        outcome=bindparam("new_outcome"),
+        invitation_id=bindparam("new_invitation_id"),
+        upstream_request_id=bindparam("new_upstream_request_id"),
+    )
+)
 
 
 def _utc_now() -> datetime:
@@ -45,18 +56,17 @@ class AuditLog:
     """The audit records of one database; open with `AuditLog.open(url)`."""
 
     def __init__(
-        self, engine: AsyncEngine, backend: Backend, *, clock: Callable[[], datetime]
+        self, engines: Engines, backend: Backend, *, clock: Callable[[], datetime]
     ) -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**{WRITE: True})
+        self._engines = engines
         self._backend = backend
         self._clock = clock
 
     @classmethod
     def open(cls, url: str, *, clock: Callable[[], datetime] = _utc_now) -> AuditLog:
         """A log on the SQLAlchemy async URL `url` (see `database_url`); connects at first use."""
-        engine, backend = create_engine(url)
-        return cls(engine, backend, clock=clock)
+        engines, backend = create_engines(url)
+        return cls(engines, backend, clock=clock)
 
     @property
     def backend(self) -> str:
@@ -74,13 +84,13 @@ class AuditLog:
     async def migrate(self) -> SchemaChange:
         """Create the schema, or upgrade it to this code's newest revision; safe to repeat."""
         with self._translated():
-            async with self._writer.begin() as connection:
+            async with self._engines.schema.begin() as connection:
                 return await connection.run_sync(upgrade)
 
     async def check(self) -> None:
         """Connect once and run a trivial statement: raises `AuditUnavailable` if it cannot."""
         with self._translated():
-            async with self._engine.connect() as connection:
+            async with self._engines.read.connect() as connection:
                 await connection.execute(select(1))
 
     async def start(self, entry: AuditEntry) -> int:
@@ -100,9 +110,8 @@ class AuditLog:
             "outcome": STARTED,
         }
         with self._translated():
-            async with self._writer.begin() as connection:
-                statement = insert(audit_records).values(values).returning(audit_records.c.id)
-                return int((await connection.execute(statement)).scalar_one())
+            async with self._engines.statement.begin() as connection:
+                return int((await connection.execute(_START, values)).scalar_one())
 
     async def complete(
         self,
@@ -118,18 +127,15 @@ class AuditLog:
         """
         if not outcome or outcome == STARTED:
             raise ValueError(f"an attempt completes as 'ok' or an error code, not {outcome!r}")
-        statement = (
-            update(audit_records)
-            .where(audit_records.c.id == record_id, audit_records.c.outcome == STARTED)
-            .values(
-                outcome=outcome,
-                invitation_id=invitation_id,
-                upstream_request_id=upstream_request_id,
-            )
-        )
+        values = {
+            "record_id": record_id,
+            "new_outcome": outcome,
+            "new_invitation_id": invitation_id,
+            "new_upstream_request_id": upstream_request_id,
+        }
         with self._translated():
-            async with self._writer.begin() as connection:
-                result = await connection.execute(statement)
+            async with self._engines.statement.begin() as connection:
+                result = await connection.execute(_COMPLETE, values)
         if result.rowcount != 1:
             raise LookupError(f"no started audit record has the id {record_id}")
 
@@ -155,7 +161,7 @@ class AuditLog:
         if limit is not None:
             statement = statement.limit(limit)
         with self._translated():
-            async with self._engine.connect() as connection:
+            async with self._engines.read.connect() as connection:
                 rows = (await connection.execute(statement)).all()
         return [_record(row) for row in rows]
 
@@ -163,12 +169,12 @@ class AuditLog:
         """How many records are still "started": attempts whose outcome no process recorded."""
         statement = select(func.count()).where(audit_records.c.outcome == STARTED)
         with self._translated():
-            async with self._engine.connect() as connection:
+            async with self._engines.read.connect() as connection:
                 return int((await connection.execute(statement)).scalar_one())
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self._engine.dispose()
+        await self._engines.read.dispose()
 
     async def __aenter__(self) -> AuditLog:
         return self
