@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -31,6 +32,12 @@ _CANCELLED = frozenset({408, 499})
 _NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
 
 _M = TypeVar("_M", bound=BaseModel)
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+
+
+def mask_emails(text: str) -> str:
+    """Emails in a log line as `a***@example.com`: the audit log has them, logs do not."""
+    return _EMAIL.sub(r"\1***@\2", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +129,7 @@ class AnswerScreen:
 
     def log(self, level: int, operation: str, answer: UpstreamResponse, why: str) -> None:
         # The body goes to the log (truncated), never to the caller.
-        excerpt = answer.body[:_LOG_EXCERPT].decode("utf-8", "replace")
+        excerpt = mask_emails(answer.body[:_LOG_EXCERPT].decode("utf-8", "replace"))
         logger.log(
             level,
             "%s %s -> HTTP %s: %s (request id %s) body: %r",
