@@ -24,6 +24,7 @@ from .accountability import open_accountability
 from .callers.identity import Caller
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
+from .logs import quiet_graphql_errors
 from .providers.readiness import Probe, Readiness
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
@@ -76,6 +77,7 @@ def create_app(
     Anything wrong that can be known before serving (a bad connections, policy or API keys
     file, enforced authentication without a policy) raises `ConfigurationError` here.
     """
+    quiet_graphql_errors()
     named = configured_connections(
         settings, os.environ if environ is None else environ, connections
     )
@@ -152,6 +154,8 @@ def create_app(
         ),
         context_getter=context,
         playground_html=render_playground(endpoint=GRAPHQL_PATH, examples=examples),
+        # No WebSocket transport until subscriptions land with their own authentication.
+        subscription_protocols=(),
         # GraphiQL only where the schema may be explored anyway.
         graphql_ide="graphiql" if security.introspection else None,
     )

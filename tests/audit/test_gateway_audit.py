@@ -257,3 +257,24 @@ async def _send_and_kill(
         gateway.wait(timeout=10)
         with pytest.raises(httpx.TransportError):
             await call
+
+
+async def test_input_no_store_can_hold_is_recorded_and_refused_as_input(
+    audited: GatewayClient, sandbox: Sandbox, audit_backend: AuditBackend
+) -> None:
+    """A lone surrogate or NUL in the email is INVALID_INPUT, recorded escaped: not an outage."""
+    for email in ["\ud800x@example.com", "nul\x00@example.com"]:
+        response = await audited.http.post(
+            "/graphql",
+            content=json.dumps(
+                {"query": CREATE, "variables": {"input": org(sandbox, email)}}
+            ).encode(),  # ensure_ascii: the surrogate travels as \\ud800, as a browser sends it
+            headers={"content-type": "application/json"},
+        )
+        payload = response.json()["data"]["createInvitation"]
+        assert [e["code"] for e in payload["userErrors"]] == ["INVALID_INPUT"]
+    outcomes = [(r["outcome"], r["email"]) for r in await records(audit_backend)]
+    assert outcomes == [
+        ("INVALID_INPUT", "\\ud800x@example.com"),
+        ("INVALID_INPUT", "nul@example.com"),
+    ]

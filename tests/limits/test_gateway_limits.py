@@ -78,14 +78,35 @@ async def test_two_replicas_on_one_redis_share_one_create_budget(
 
 
 async def test_a_bulk_create_over_the_budget_is_refused_whole(sandbox: Sandbox) -> None:
-    """Each item counts: three items against a budget of two are refused together, unsent."""
+    """Each item counts: three items with two left of a budget of three are refused together."""
+    async with AsyncExitStack() as stack:
+        [gateway] = await gateways(
+            stack, sandbox, 1, rate_limit=RateLimitSettings(creates_per_minute=3)
+        )
+        await gateway.execute(CREATE, {"input": directory_input(sandbox, "first@example.com")})
+        items = [directory_input(sandbox, f"bulk{i}@example.com") for i in range(3)]
+        body = await gateway.execute(BULK, {"input": {"invitations": items}})
+    assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert creates(sandbox) == 1
+
+
+async def test_a_bulk_larger_than_a_whole_budget_is_invalid_input_not_retry_later(
+    sandbox: Sandbox,
+) -> None:
+    """More items than a minute's budget can never pass: INVALID_INPUT on invitations."""
     async with AsyncExitStack() as stack:
         [gateway] = await gateways(
             stack, sandbox, 1, rate_limit=RateLimitSettings(creates_per_minute=2)
         )
-        items = [directory_input(sandbox, f"bulk{i}@example.com") for i in range(3)]
-        body = await gateway.execute(BULK, {"input": {"invitations": items}})
-    assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        items = [directory_input(sandbox, f"big{i}@example.com") for i in range(3)]
+        body = await gateway.execute(
+            BULK.replace(
+                "userErrors { code } } }", "userErrors { code } } userErrors { code field } }"
+            ),
+            {"input": {"invitations": items}},
+        )
+    payload = body["data"]["createInvitations"]
+    assert payload["userErrors"] == [{"code": "INVALID_INPUT", "field": ["input", "invitations"]}]
     assert creates(sandbox) == 0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from invitation_gateway.domain.errors import InvalidInvitationInput
-from invitation_gateway.domain.invitations import Provider, TargetKind
+from invitation_gateway.domain.invitations import InvitationTarget, Provider, TargetKind
 from invitation_gateway.providers.base import ConnectionInfo
 from invitation_gateway.providers.connection import Connection
 from invitation_gateway.service.connections import Connections
@@ -48,3 +48,13 @@ def test_a_provider_without_connections_is_not_offered() -> None:
     with pytest.raises(InvalidInvitationInput) as caught:
         Connections([clerk("default")]).resolve(TargetKind.CONDUCTORONE_DIRECTORY, "dir1", None)
     assert caught.value.field == ("target", "kind")
+
+
+def test_an_id_naming_an_alias_reaches_nothing() -> None:
+    """An id whose connection is "default" while the only one is "eu" names no invitation:
+    the policy would judge "default" while the call reached "eu"."""
+    connections = Connections([clerk("eu")])
+    aliased = InvitationTarget(TargetKind.CLERK_APPLICATION, None, "default")
+    real = InvitationTarget(TargetKind.CLERK_APPLICATION, None, "eu")
+    assert connections.port_for(aliased) is None
+    assert connections.port_for(real) is not None

@@ -118,7 +118,9 @@ class AnswerScreen:
                 answer,
                 f"unexpected body shape: {exc.error_count()} errors",
             )
-            raise self.unreadable() from exc
+            # `from None`: the validation error quotes the body (emails); the log line above
+            # already says what was wrong with its shape.
+            raise self.unreadable() from None
 
     def unreadable(self) -> ProviderUnavailable:
         """The error for an answer that does not have the shape the vendor documents."""

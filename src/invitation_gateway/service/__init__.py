@@ -142,6 +142,7 @@ class InvitationService:
         results: list[Invitation | Exception | None] = [None] * len(drafts)
         groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
         keyed: list[int] = []
+        records: dict[int, int | None] = {}  # item index -> its audit record
         for index, draft in enumerate(drafts):
             if draft.idempotency_key is not None:
                 keyed.append(index)  # created one by one, through the idempotent path
@@ -153,6 +154,18 @@ class InvitationService:
                 await self._record_refusal(caller, draft, exc)
                 continue
             groups.setdefault(id(port), (port, []))[1].append((index, new))
+        # Every batched item's record is `started` before anything is sent: if the audit log
+        # fails now, nothing has been sent, and the records begun are completed with the error.
+        try:
+            for _, items in groups.values():
+                for index, new in items:
+                    records[index] = await self._accounting.begin(
+                        caller, "create", new.target, email=new.email, roles=new.roles
+                    )
+        except InvitationError as exc:
+            for record in records.values():
+                await self._accounting.finish(record, exc, [])
+            raise
 
         gate = asyncio.Semaphore(_KEYED_CONCURRENCY)
 
@@ -167,24 +180,19 @@ class InvitationService:
                     results[index] = exc
 
         async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
-            # One audit record per item, all `started` before the batch is sent.
-            records = [
-                await self._accounting.begin(
-                    caller, "create", new.target, email=new.email, roles=new.roles
-                )
-                for _, new in items
-            ]
             heard: list[str] = []
             outcomes: Sequence[Invitation | Exception]
             try:
                 with hearing(heard):
                     outcomes = await port.create_many([new for _, new in items])
+                if len(outcomes) != len(items):
+                    raise RuntimeError("the adapter answered another number of items")
             except Exception as exc:  # a bug: these items alone report INTERNAL
                 logger.exception("createInvitations: a batch failed unexpectedly")
                 outcomes = [exc] * len(items)
-            for (index, _), record, outcome in zip(items, records, outcomes, strict=True):
+            for (index, _), outcome in zip(items, outcomes, strict=True):
                 results[index] = outcome
-                await self._accounting.finish(record, outcome, heard)
+                await self._accounting.finish(records[index], outcome, heard)
 
         await asyncio.gather(
             *(run(port, items) for port, items in groups.values()), *(one(i) for i in keyed)

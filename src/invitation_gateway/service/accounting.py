@@ -20,7 +20,7 @@ from typing import Protocol
 
 from ..audit.record import AuditEntry, AuditTarget
 from ..callers.identity import Caller
-from ..domain.errors import CallerRateLimited, DependencyUnavailable
+from ..domain.errors import CallerRateLimited, DependencyUnavailable, InvalidInvitationInput
 from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
 from ..providers.base import UPSTREAM_REQUEST_IDS
 
@@ -35,6 +35,16 @@ def hearing(request_ids: list[str]) -> Iterator[None]:
         yield
     finally:
         UPSTREAM_REQUEST_IDS.reset(token)
+
+
+_MAX_FIELD = 512  # longer than any valid email, id or role; invalid input is cut, not refused
+
+
+def _storable(text: str) -> str:
+    """Caller input as a store takes it, whatever it is (this runs before validation): lone
+    surrogates escaped, NUL removed, length capped. The record shows what was attempted."""
+    safe = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "")
+    return safe[:_MAX_FIELD]
 
 
 class AuditSink(Protocol):
@@ -84,6 +94,13 @@ class Accounting:
 
     async def charge_creates(self, caller: Caller, count: int) -> None:
         """Take `count` creates from the caller's budget, all or nothing, or refuse them all."""
+        if count > self.creates_per_minute:
+            # Could never fit the budget, however long the caller waits: not a "retry later".
+            raise InvalidInvitationInput.at(
+                ("invitations",),
+                f"holds more than the {self.creates_per_minute} invitations you may create"
+                " a minute; split it",
+            )
         if self.limiter is None:
             return
         try:
@@ -109,11 +126,15 @@ class Accounting:
         if self.audit is None:
             return None
         entry = AuditEntry(
-            caller=caller.id,
+            caller=_storable(caller.id),
             action="create" if action == "create" else "revoke",
-            target=AuditTarget(target.kind.value, target.id, target.connection or "default"),
-            email=email,
-            roles=roles,
+            target=AuditTarget(
+                target.kind.value,
+                _storable(target.id) if target.id is not None else None,
+                _storable(target.connection or "default"),
+            ),
+            email=_storable(email) if email is not None else None,
+            roles=tuple(_storable(role) for role in roles),
         )
         try:
             return await self.audit.start(entry)

@@ -47,10 +47,13 @@ class Connections:
     def port_for(self, target: InvitationTarget) -> InvitationPort | None:
         """The adapter for a target that came from a global id; None when it is not configured."""
         try:
-            port, _ = self.resolve(target.kind, target.id, target.connection)
+            port, resolved = self.resolve(target.kind, target.id, target.connection)
         except InvalidInvitationInput:
             return None
-        return port
+        # The gateway mints ids with the connection's real name; an id using an alias
+        # ("default" for the only connection) would be judged by the policy on a name that is
+        # not the one it reaches, so it names nothing.
+        return port if resolved.connection == target.connection else None
 
     def _connection(self, provider: Provider, name: str | None) -> UpstreamConnection:
         # "default" names the default connection, whatever it is called: the one named
