@@ -13,7 +13,6 @@ environment or from a secret-looking key of the file.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Literal, cast
 from pydantic import SecretStr, ValidationError
 
 from .settings import ClerkSettings, ConductorOneSettings, ConfigurationError, UpstreamPolicy
+from .toml_files import read_toml
 
 NAME_PATTERN: re.Pattern[str] = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 """A connection name. Anchored, so `match` and `fullmatch` agree."""
@@ -53,7 +53,6 @@ _MISSING_CREDENTIALS = {
 }
 # The models' messages name GATEWAY_<PROVIDER>__<FIELD> (or `…/__<FIELD>` for a second one).
 _ENV_WORDING = re.compile(r"(?:GATEWAY_[A-Z]+)?__([A-Z][A-Z_]*)")
-_TOML_POSITION = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 @dataclass(frozen=True)
@@ -84,18 +83,7 @@ def load_connections(path: Path, environ: Mapping[str, str]) -> list[NamedConnec
     missing or unreadable file, a TOML syntax error (with its line and column), or any entry
     that is malformed, names a missing or empty variable, or fails the settings' validation.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConnectionsFileError(
-            f"{path}: cannot read the connections file: {error.strerror or type(error).__name__}"
-        ) from None
-    except UnicodeDecodeError:
-        raise ConnectionsFileError(f"{path}: the connections file is not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConnectionsFileError(_syntax_error(path, text, str(error))) from None
+    text, data = read_toml(path, what="the connections file", error=ConnectionsFileError)
 
     found: list[tuple[int, NamedConnection]] = []
     problems: list[tuple[int, str]] = []
@@ -204,18 +192,6 @@ def _pydantic_problem(loc: tuple[int | str, ...], msg: str, variables: Mapping[s
     field = str(loc[0])
     key = f"{field}_env" if field in variables else field
     return f"`{key}`: {msg}"
-
-
-def _syntax_error(path: Path, text: str, message: str) -> str:
-    position = _TOML_POSITION.search(message)
-    if position is None:
-        return f"{path}: invalid TOML: {message}"
-    if position[1] is None:  # "at end of document"
-        line, column = max(text.count("\n") + (not text.endswith("\n")), 1), None
-    else:
-        line, column = int(position[1]), int(position[2])
-    where = f"{path}:{line}:{column}" if column else f"{path}:{line}"
-    return f"{where}: invalid TOML: {message[: position.start()]}"
 
 
 def _line(text: str, provider: str, name: str | None = None) -> int:

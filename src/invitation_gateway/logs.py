@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from .providers.answers import mask_emails
+from .redaction import mask_emails
 
 _LOGGER = "strawberry.execution"
 

@@ -10,7 +10,6 @@ prefix, deleted afterwards; skipped with the reason when unreachable, failed und
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -19,42 +18,9 @@ import redis
 from redis.asyncio import Redis
 
 from invitation_gateway.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from tests.support.replicas import FakeClock, Replicas
 
-
-class FakeClock:
-    """Monotonic seconds that move only when told to (from a round start, so sums stay exact)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Limiters:
-    """One shared set of buckets; every `open()` is a limiter (replica) on it."""
-
-    def __init__(self, kind: str, opener: Callable[[], RateLimiter], clock: FakeClock | None):
-        self.kind = kind
-        self._opener = opener
-        self._clock = clock
-        self._opened: list[RateLimiter] = []
-
-    def open(self) -> RateLimiter:
-        limiter = self._opener()
-        self._opened.append(limiter)
-        return limiter
-
-    async def advance(self, seconds: float) -> None:
-        """Let `seconds` pass for the buckets: on the fake clock, or really (Redis)."""
-        if self._clock is None:
-            await asyncio.sleep(seconds)
-        else:
-            self._clock.now += seconds
-
-    async def aclose(self) -> None:
-        for limiter in self._opened:
-            await limiter.aclose()
+Limiters = Replicas[RateLimiter]
 
 
 @pytest.fixture
@@ -70,7 +36,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 @pytest.fixture
 def fake_clock() -> FakeClock:
     """A clock that moves only when the test says so."""
-    return FakeClock()
+    return FakeClock(1000.0)  # a round start, so sums of steps stay exact
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -120,7 +120,7 @@ async def test_a_redirect_is_never_followed() -> None:
 
 def test_emails_in_logged_upstream_bodies_are_masked() -> None:
     """An upstream body logged for diagnosis shows `a***@example.com`, never the whole email."""
-    from invitation_gateway.providers.answers import mask_emails
+    from invitation_gateway.redaction import mask_emails
 
     body = '{"errors":[{"meta":{"email_addresses":["ada.lovelace@example.com"]}}]}'
     assert mask_emails(body) == '{"errors":[{"meta":{"email_addresses":["a***@example.com"]}}]}'

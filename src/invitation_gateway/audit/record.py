@@ -1,4 +1,5 @@
-"""What the audit log holds: an entry written before an upstream call, a record read back.
+"""What the audit log holds: a record read back (the entry written before an upstream call is
+the domain's `AuditEntry`, re-exported here).
 
 The JSON shape of a record is fixed by DESIGN.md ("Audit log"): `to_json` is the one place that
 builds it, for `invitation-gateway audit --json` and anything else that exports records.
@@ -8,40 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
-Action = Literal["create", "revoke"]
-ACTIONS: tuple[str, ...] = get_args(Action)
+from ..domain.audit import ACTIONS, Action, AuditEntry, AuditTarget
+
 STARTED = "started"
 """The outcome of a record whose upstream call has not completed (yet, or ever)."""
 OK = "ok"
 
-
-@dataclass(frozen=True, slots=True)
-class AuditTarget:
-    """Where the invitation lives: the target kind (`CLERK_ORGANIZATION`...), its id, the connection."""
-
-    kind: str
-    id: str | None
-    connection: str
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One create or revoke attempt, as the service writes it before calling the upstream.
-
-    A revoke entry carries the invitation's email when the gateway knows it, and no roles.
-    """
-
-    caller: str
-    action: Action
-    target: AuditTarget
-    email: str | None
-    roles: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.action not in ACTIONS:
-            raise ValueError(f"an audit action is one of {ACTIONS}, not {self.action!r}")
+__all__ = [
+    "ACTIONS",
+    "OK",
+    "STARTED",
+    "Action",
+    "AuditEntry",
+    "AuditRecord",
+    "AuditTarget",
+    "format_at",
+    "to_json",
+]
 
 
 @dataclass(frozen=True, slots=True)

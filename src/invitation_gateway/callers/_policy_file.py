@@ -13,7 +13,6 @@ holds no secrets, so a rejected value is quoted back.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -32,6 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from invitation_gateway.domain.invitations import TargetKind
+from invitation_gateway.toml_files import read_toml
 
 Action = Literal["read", "create", "revoke"]
 ClaimPath = tuple[str, ...]
@@ -43,7 +43,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # A key's name as the keys file allows it (`api_keys.NAME_PATTERN`): `api_key:BFF` would match no key.
 _API_KEY_CALLER = re.compile(r"\Aapi_key:(?:\*|[a-z][a-z0-9_-]{0,63})\Z")
 _CONNECTION_NAME = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")  # DESIGN.md "Named connections"
-_TOML_POSITION = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 _ALLOW_HEADER = r"^[ \t]*\[\[[ \t]*(?:allow|\"allow\"|'allow')[ \t]*\]\]"
 
 
@@ -160,19 +159,12 @@ class RuleSpec(BaseModel):
 
 def read_rules(path: Path) -> list[tuple[int, RuleSpec]]:
     """Every rule with its 1-based number, in file order; PolicyFileError listing all problems."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyFileError(f"{path}: the policy file does not exist") from None
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise PolicyFileError(f"{path}: cannot read the policy file: {reason}") from None
-    except UnicodeDecodeError:
-        raise PolicyFileError(f"{path}: the policy file is not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyFileError(_syntax_error(path, text, str(error))) from None
+    text, data = read_toml(
+        path,
+        what="the policy file",
+        error=PolicyFileError,
+        missing="the policy file does not exist",
+    )
 
     problems = [
         f"{path}{_at(_key_line(text, key, 0, len(text)))}: unknown key `{key}`: "
@@ -253,15 +245,3 @@ def _key_line(text: str, key: str, start: int, end: int) -> int:
     pattern = rf"^[ \t]*(?:{name}[ \t]*[=.]|{table})"
     match = re.compile(pattern, re.MULTILINE).search(text, start, end)
     return _line_of(text, match.start()) if match else 0
-
-
-def _syntax_error(path: Path, text: str, message: str) -> str:
-    position = _TOML_POSITION.search(message)
-    if position is None:
-        return f"{path}: invalid TOML: {message}"
-    if position[1] is None:  # "at end of document": the last line
-        last_line = max(text.count("\n") + (not text.endswith("\n")), 1)
-        where = f"{path}:{last_line}"
-    else:
-        where = f"{path}:{position[1]}:{position[2]}"
-    return f"{where}: invalid TOML: {message[: position.start()]}"

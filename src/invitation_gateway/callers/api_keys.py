@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from hmac import compare_digest
 from pathlib import Path
 
+from ..toml_files import read_toml
 from .identity import Caller
 
 KEY_PREFIX = "igw_"
@@ -32,7 +32,6 @@ NAME_PATTERN = re.compile(r"\A[a-z][a-z0-9_-]{0,63}\Z")
 _KEY_SHAPE = re.compile(r"\Aigw_[A-Za-z0-9_-]{32,256}\Z")
 _HASH_SHAPE = re.compile(r"\A[0-9a-fA-F]{64}\Z")
 _ENTRY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*keys[ \t]*\]\]", re.MULTILINE)
-_TOML_POSITION = re.compile(r" \(at (?:line (\d+), column (\d+)|end of document)\)$")
 _ENTRY_KEYS = ("name", "sha256")
 
 
@@ -104,17 +103,7 @@ class ApiKeys:
     @classmethod
     def load(cls, path: Path) -> ApiKeys:
         """The keys of the TOML file at `path`; ApiKeysFileError listing every problem found."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            raise ApiKeysFileError(f"{path}: cannot read the API keys file: {reason}") from None
-        except UnicodeDecodeError:
-            raise ApiKeysFileError(f"{path}: the API keys file is not UTF-8 text") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ApiKeysFileError(_syntax_error(path, str(error))) from None
+        text, data = read_toml(path, what="the API keys file", error=ApiKeysFileError)
         problems = [
             f"{path}: unknown key `{key}`: write [[keys]] entries only"
             for key in data
@@ -166,10 +155,3 @@ def _entry_problems(table: object) -> list[str]:
     elif not isinstance(sha256, str) or not _HASH_SHAPE.match(sha256):
         problems.append("`sha256` must be 64 hex digits: the SHA-256 of the whole key")
     return problems
-
-
-def _syntax_error(path: Path, message: str) -> str:
-    position = _TOML_POSITION.search(message)
-    if position is None or position[1] is None:
-        return f"{path}: invalid TOML: {message}"
-    return f"{path}:{position[1]}:{position[2]}: invalid TOML: {message[: position.start()]}"

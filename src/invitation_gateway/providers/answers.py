@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..domain.errors import ProviderRateLimited, ProviderUnavailable
 from ..domain.invitations import Provider
+from ..redaction import mask_emails
 from .reliability import AttemptFailed, Outage
 
 logger = logging.getLogger("invitation_gateway.providers.http")
@@ -32,12 +32,6 @@ _CANCELLED = frozenset({408, 499})
 _NOT_THE_CALLERS = frozenset({401, 407, 429}) | _CANCELLED
 
 _M = TypeVar("_M", bound=BaseModel)
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
-
-
-def mask_emails(text: str) -> str:
-    """Emails in a log line as `a***@example.com`: the audit log has them, logs do not."""
-    return _EMAIL.sub(r"\1***@\2", text)
 
 
 @dataclass(frozen=True, slots=True)

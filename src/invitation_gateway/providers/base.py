@@ -143,6 +143,16 @@ async def find_by_email(
     return found
 
 
+async def newest_pending(
+    port: InvitationPort, new: NewInvitation, *, pages: int = READ_BACK_PAGES
+) -> Invitation | None:
+    """The newest pending invitation for `new`'s email in its target: the duplicate a create
+    ran into, or the one it made when its answer did not say."""
+    pending = frozenset({InvitationStatus.PENDING})
+    found = await find_by_email(port, new.target, new.email, statuses=pending, pages=pages)
+    return found[0] if found else None
+
+
 async def settle(call: Awaitable[Invitation]) -> Invitation | InvitationError:
     """The invitation, or the domain error it failed with: one item's outcome in a batch."""
     try:

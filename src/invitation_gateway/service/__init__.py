@@ -83,10 +83,7 @@ class InvitationService:
         self._idempotency = idempotency
         self._policy = policy
         self._clock = clock
-        self._accounting = accounting or Accounting(
-            outcome_code=lambda exc: type(exc).__name__,
-            global_id=lambda ref: ref.provider_invitation_id,
-        )
+        self._accounting = accounting or Accounting()  # no audit log, no budgets
 
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""

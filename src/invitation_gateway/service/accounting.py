@@ -18,8 +18,8 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..audit.record import AuditEntry, AuditTarget
 from ..callers.identity import Caller
+from ..domain.audit import Action, AuditEntry, AuditTarget
 from ..domain.errors import CallerRateLimited, DependencyUnavailable, InvalidInvitationInput
 from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
 from ..providers.base import UPSTREAM_REQUEST_IDS
@@ -84,8 +84,9 @@ class Recording:
 class Accounting:
     """The audit log and the create budget, as the service uses them (either may be absent)."""
 
-    outcome_code: Callable[[BaseException], str]
-    global_id: Callable[[InvitationRef], str]
+    # The edge's translations for records; without an audit log they are never called.
+    outcome_code: Callable[[BaseException], str] = lambda exc: type(exc).__name__
+    global_id: Callable[[InvitationRef], str] = lambda ref: ref.provider_invitation_id
     audit: AuditSink | None = None
     audit_backend: str = "audit log"
     limiter: Limiter | None = None
@@ -116,7 +117,7 @@ class Accounting:
     async def begin(
         self,
         caller: Caller,
-        action: str,
+        action: Action,
         target: InvitationTarget,
         *,
         email: str | None = None,
@@ -127,7 +128,7 @@ class Accounting:
             return None
         entry = AuditEntry(
             caller=_storable(caller.id),
-            action="create" if action == "create" else "revoke",
+            action=action,
             target=AuditTarget(
                 target.kind.value,
                 _storable(target.id) if target.id is not None else None,
@@ -165,7 +166,7 @@ class Accounting:
     async def recorded(
         self,
         caller: Caller,
-        action: str,
+        action: Action,
         target: InvitationTarget,
         *,
         email: str | None = None,

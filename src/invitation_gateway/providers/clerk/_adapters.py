@@ -26,14 +26,13 @@ from ...domain.errors import (
 from ...domain.invitations import (
     Invitation,
     InvitationRef,
-    InvitationStatus,
     InvitationTarget,
     NewInvitation,
     TargetKind,
 )
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
-from ..base import InvitationPort, find_by_email, read_back, revoked_now
+from ..base import InvitationPort, newest_pending, read_back, revoked_now
 from ..http import path
 from ..reliability import RetryPolicy
 from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
@@ -262,14 +261,11 @@ async def _with_existing(
     """A duplicate refused without the existing invitation gets it attached (one read)."""
     if not isinstance(error, InvitationConflict) or error.existing is not None:
         return error
-    pending = frozenset({InvitationStatus.PENDING})
     try:
-        found = await find_by_email(port, new.target, new.email, statuses=pending, pages=1)
+        existing = await newest_pending(port, new, pages=1)
     except InvitationError:  # best effort: the conflict is the answer either way
         return error
-    return InvitationConflict(
-        error.message, field=error.field, existing=found[0] if found else None
-    )
+    return InvitationConflict(error.message, field=error.field, existing=existing)
 
 
 def _org_body(new: NewInvitation) -> dict[str, object]:

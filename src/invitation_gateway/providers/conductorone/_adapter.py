@@ -32,7 +32,7 @@ from ...domain.invitations import (
 )
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
-from ..base import find_by_email, read_back, revoked_now, settle
+from ..base import newest_pending, read_back, revoked_now, settle
 from ..http import UpstreamClient, path
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
@@ -77,7 +77,7 @@ class ConductorOneDirectory:
             # documented. grpc-gateway maps ALREADY_EXISTS to 409; a FAILED_PRECONDITION would be
             # a 400. The email was validated here, so a 400 with a pending invitation for it is
             # read as the duplicate, whatever its message says.
-            existing = await self._pending_for(new)
+            existing = await newest_pending(self, new)
             if answer.status == 409 or existing is not None:
                 raise _conflict(existing)
         raise self._rejected(answer, "create")
@@ -89,7 +89,7 @@ class ConductorOneDirectory:
         wire = self._client.read(InvitationEnvelope, answer, "create").invitation
         if wire is None:
             # The create was done but its answer names no invitation: read it back.
-            invitation = await self._pending_for(new)
+            invitation = await newest_pending(self, new)
             if invitation is None:
                 self._client.log_unexpected("create", answer, "no invitation in the answer")
                 error = self._client.unreadable()
@@ -103,12 +103,6 @@ class ConductorOneDirectory:
             raise _conflict(invitation)
         self._recent.remember([invitation])
         return invitation
-
-    async def _pending_for(self, new: NewInvitation) -> Invitation | None:
-        """The newest pending invitation for the new one's email in its directory, if any."""
-        pending = frozenset({InvitationStatus.PENDING})
-        found = await find_by_email(self, new.target, new.email, statuses=pending)
-        return found[0] if found else None
 
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
