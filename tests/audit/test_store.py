@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -249,6 +250,19 @@ async def test_an_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
         with pytest.raises(AuditUnavailable, match=f"SQLite at {tmp_path}") as caught:
             await log.check()
     assert caught.value.backend == "SQLite"
+
+
+async def test_a_failed_sqlite_connect_leaves_no_worker_thread_behind(tmp_path: Path) -> None:
+    """After a failed connect, aiosqlite's thread has ended: it cannot post to a closed loop later."""
+    async with AuditLog.open(f"sqlite+aiosqlite:///{tmp_path}") as log:
+        for _ in range(20):
+            with pytest.raises(AuditUnavailable):
+                await log.check()
+            assert _sqlite_workers() == []
+
+
+def _sqlite_workers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
 
 
 async def test_missing_schema_is_unavailable_not_an_empty_log(audit_backend: AuditBackend) -> None:

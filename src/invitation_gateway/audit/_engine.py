@@ -18,10 +18,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -127,7 +130,13 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     # One connection: SQLite runs one writer at a time whatever the pool, and writers queued on
     # the pool wake in order, while writers queued in SQLite's busy handler sleep and retry
     # (measured at 16 callers: p99 0.07 s with one connection, 0.7 s with fifteen).
-    engine = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0)
+    engine = create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=0,
+        async_creator=partial(_connect_sqlite, url.database or ""),
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -146,6 +155,23 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if begin == "immediate" else "BEGIN")
 
     return engine
+
+
+async def _connect_sqlite(database: str) -> aiosqlite.Connection:
+    """aiosqlite's connect, except that a failed connect waits for its worker thread to end.
+
+    When the file cannot be opened, aiosqlite stops its worker thread without waiting for it
+    (omnilib/aiosqlite#241): the thread later posts to the event loop, which by then may be
+    closed ("Event loop is closed" from a daemon thread, once per failed connect). Joining the
+    thread (private `_thread`, aiosqlite >= 0.22) before re-raising keeps it inside the loop's life.
+    """
+    connection = aiosqlite.connect(database)
+    connection._thread.daemon = True  # as SQLAlchemy's own connect does: never block exit
+    try:
+        return await connection
+    except BaseException:
+        await asyncio.to_thread(connection._thread.join, 5.0)
+        raise
 
 
 def describe(exc: BaseException, backend: Backend) -> str:
