@@ -13,6 +13,7 @@ import time_machine
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from tests.support.clock import FIXED_NOW
 from tests.support.gateway import GatewayClient, app_client
+from tests.support.logs import LogLines, captured_json_logs
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,3 +90,10 @@ def redis_url() -> str:
             pytest.fail(f"{reason}; CI is set, so the Redis tests must run", pytrace=False)
         pytest.skip(reason)
     return url
+
+
+@pytest.fixture
+def json_logs() -> Iterator[LogLines]:
+    """The log lines the gateway renders while the test runs, as `serve` writes them."""
+    with captured_json_logs() as lines:
+        yield lines

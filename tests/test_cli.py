@@ -230,3 +230,81 @@ def _check_emulate(process: subprocess.Popen[str], port: int) -> None:
     assert any(
         i["email_address"] == "sdk@example.com" for i in state["organization_invitations"].values()
     )
+
+
+def _serve_in(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`serve` in `tmp_path` (where the embedded stores would go), expected to stop at once."""
+    return subprocess.run(
+        [sys.executable, "-m", "invitation_gateway", "serve", "--port", str(_free_port())],
+        env=_env(GATEWAY_AUTH__MODE="disabled", **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_with_redis_unreachable_says_so_in_one_line_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """A store down at start-up: one error line naming it (not its password), non-zero exit."""
+    port = _free_port()
+    result = _serve_in(
+        tmp_path,
+        GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue",
+        GATEWAY_REDIS_URL=f"redis://:redis-Pa55word@127.0.0.1:{port}/0",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "invitation-gateway:" in line]
+    assert (
+        f"invitation-gateway: cannot start: Redis at redis://127.0.0.1:{port}/0 is unavailable"
+        in line
+    )
+    assert "Pa55word" not in result.stderr + result.stdout
+    assert "secretvalue" not in result.stderr + result.stdout
+
+
+def test_serve_with_a_malformed_store_url_names_the_variable_and_exits_2(tmp_path: Path) -> None:
+    """A PostgreSQL URL with an unknown parameter stops serve before start-up, by variable."""
+    result = _serve_in(
+        tmp_path,
+        GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue",
+        GATEWAY_DATABASE_URL="postgresql://gw:pg-Pa55word@db.example/gw?sslmod=require",
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "invitation-gateway: configuration error: GATEWAY_DATABASE_URL: the PostgreSQL URL has an"
+        " unsupported parameter 'sslmod'"
+    )
+    assert len(result.stderr.splitlines()) == 1
+    assert "Pa55word" not in result.stderr + result.stdout
+
+
+def test_a_file_the_system_refuses_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """`export-schema --output` into a missing directory: one line naming it, no traceback."""
+    result = _cli("export-schema", "--output", str(tmp_path / "missing" / "schema.graphql"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "invitation-gateway: [Errno 2] No such file or directory:"
+        f" '{tmp_path / 'missing' / 'schema.graphql'}'\n"
+    )
+
+
+def test_check_config_with_nothing_configured_fails_the_configuration_line(tmp_path: Path) -> None:
+    """`check-config` with no upstream: a FAILED configuration line saying what to set, exit 2."""
+    result = subprocess.run(
+        [sys.executable, "-m", "invitation_gateway", "check-config"],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("FAILED configuration")
+    assert "GATEWAY_CLERK__SECRET_KEY" in first
+    assert "Traceback" not in result.stderr

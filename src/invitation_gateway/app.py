@@ -11,28 +11,34 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.responses import HTMLResponse
-from strawberry.fastapi import GraphQLRouter
 
 from .accountability import open_accountability
 from .callers.identity import Caller
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
-from .logs import quiet_graphql_errors
+from .providers.base import CircuitState
+from .providers.connection import Connection
 from .providers.readiness import Probe, Readiness
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
+from .schema.trusted import load_trusted_documents
 from .security import SecurityConfig, open_authenticator
 from .service import InvitationService
 from .service.connections import Connections
 from .settings import Settings
+from .telemetry import Metrics, Telemetry
+from .telemetry.tracing import open_tracing
 from .upstreams import configured_connections, open_connection
+from .web import graphql_http
 from .web.authentication import Authentication
 from .web.examples import DEFAULT_EXAMPLES
 from .web.limits import BodySizeLimit
@@ -44,12 +50,14 @@ from .web.playground import (
     render_playground,
 )
 from .web.request_errors import GraphQLRequestErrors
+from .web.telemetry import RequestTelemetry
 
 GRAPHQL_PATH = "/graphql"
 
 
-class _GatewayRouter(GraphQLRouter[GatewayContext, None]):
-    """Strawberry's router, with a GraphiQL page that loads from the gateway itself."""
+class _GatewayRouter(graphql_http.GraphQLOverHTTPRouter[GatewayContext]):
+    """Strawberry's router, speaking GraphQL over HTTP as `web/graphql_http.py` says (media
+    types, status codes, well-formed requests), with a GraphiQL page loaded from the gateway."""
 
     def __init__(self, *args: object, playground_html: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -69,23 +77,25 @@ def create_app(
     examples: Sequence[ExampleOperation] = DEFAULT_EXAMPLES,
     environ: Mapping[str, str] | None = None,
     connections: Sequence[NamedConnection] = (),
+    span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     """Build the gateway. `transport` replaces the network for every upstream client.
 
     `environ` holds the variables the connections file names (default: the process's);
     `connections` adds connections beside the configured ones (the sandbox's staging Clerk).
+    Traces follow the OTEL_* variables of `environ`; `span_exporter` (tests) turns them on.
     Anything wrong that can be known before serving (a bad connections, policy or API keys
     file, enforced authentication without a policy) raises `ConfigurationError` here.
     """
-    quiet_graphql_errors()
-    named = configured_connections(
-        settings, os.environ if environ is None else environ, connections
-    )
+    environ = os.environ if environ is None else environ
+    named = configured_connections(settings, environ, connections)
+    telemetry = Telemetry(Metrics(), open_tracing(environ, exporter=span_exporter))
     security = SecurityConfig.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = [open_connection(n, transport) for n in named]
+        opened = [open_connection(n, transport, telemetry) for n in named]
+        telemetry.metrics.watch_circuits(partial(_circuits, opened))
         probes = [Probe(c, c.health.path, dict(c.health.params)) for c in opened if c.health]
         keys = settings.idempotency
         store = open_store(
@@ -112,6 +122,8 @@ def create_app(
                 store.aclose(),
                 accountability.aclose(),
             )
+            if telemetry.tracing is not None:
+                await asyncio.to_thread(telemetry.tracing.shutdown)  # flushes pending spans
 
     async def context(request: Request) -> GatewayContext:
         # Set by `Authentication` for every request it lets through: no caller, no context.
@@ -142,16 +154,20 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
             max_age=600,
         )
-    router = _GatewayRouter(
-        build_schema(
-            Limits(
-                max_depth=settings.graphql.max_depth,
-                max_tokens=settings.graphql.max_tokens,
-                max_aliases=settings.graphql.max_aliases,
-                max_root_fields=settings.graphql.max_root_fields,
-            ),
-            introspection=security.introspection,
+    # Outermost: every answer, a CORS preflight or a 401 included, gets its X-Request-ID.
+    app.add_middleware(RequestTelemetry, telemetry=telemetry, path=GRAPHQL_PATH)
+    graphql = settings.graphql
+    schema = build_schema(
+        Limits(
+            max_depth=graphql.max_depth,
+            max_tokens=graphql.max_tokens,
+            max_aliases=graphql.max_aliases,
+            max_root_fields=graphql.max_root_fields,
         ),
+        introspection=security.introspection,
+    )
+    router = _GatewayRouter(
+        schema,
         context_getter=context,
         playground_html=render_playground(endpoint=GRAPHQL_PATH, examples=examples),
         # No WebSocket transport until subscriptions land with their own authentication.
@@ -159,6 +175,14 @@ def create_app(
         # GraphiQL only where the schema may be explored anyway.
         graphql_ide="graphiql" if security.introspection else None,
     )
+    if graphql.trusted_documents_file is not None:  # parsed and validated now, once
+        router.trusted = load_trusted_documents(
+            graphql.trusted_documents_file,
+            schema.documents,
+            schema,
+            only=graphql.trusted_documents_only,
+        )
+    app.state.schema = schema  # its document cache is worth a look (tests, benchmarks)
     app.include_router(router, prefix=GRAPHQL_PATH)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
 
@@ -169,6 +193,11 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body = await telemetry.metrics.render()
+        return Response(body, media_type=telemetry.metrics.content_type)
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request, strict: bool = False) -> JSONResponse:
@@ -183,3 +212,12 @@ def create_app(
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     return app
+
+
+async def _circuits(opened: Sequence[Connection]) -> list[tuple[str, str, bool]]:
+    """Each connection's breaker as `/metrics` shows it: (provider, connection, is open)."""
+    states = await asyncio.gather(*(c.circuit() for c in opened))
+    return [
+        (c.info.provider.value, c.info.name, state is CircuitState.OPEN)
+        for c, state in zip(opened, states, strict=True)
+    ]

@@ -1,9 +1,18 @@
-"""The `invitation-gateway` command: `serve`, `sandbox`, `emulate`, `export-schema`, `api-key`,
-`migrate` and `audit`."""
+"""The `invitation-gateway` command: `serve`, `sandbox`, `emulate`, `check-config`,
+`export-schema`, `api-key`, `migrate` and `audit`.
+
+Errors a person can act on are one line on stderr and a non-zero exit, never a traceback:
+configuration errors (exit 2: a variable or file, by name and line, never its value), a store
+that cannot be reached at start-up (`StartupError`), a file or socket the system refuses
+(`OSError`). In `serve` the stores are opened in the app's lifespan, inside uvicorn, so
+`_StartupErrors` turns those failures into one log line too. Anything else is a bug, and keeps
+its traceback: hiding it would leave nothing to fix it from.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -13,11 +22,43 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from .settings import ConfigurationError
+
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from .settings import Settings
+
+PROGRAM = "invitation-gateway"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; expected errors are one line on stderr and a non-zero status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigurationError as exc:
+        # The variable, or the file, line and entry, and the problem; never a value. A bad
+        # file may hold several problems: one line each.
+        for line in str(exc).splitlines():
+            print(f"{PROGRAM}: configuration error: {line}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or socket the system refused: its message names it
+        print(f"{PROGRAM}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # StartupError is looked up, not imported: most commands never load the stores (and
+        # start faster for it), and an error raised before they load cannot be one.
+        accountability = sys.modules.get(f"{__package__}.accountability")
+        if accountability is None or not isinstance(exc, accountability.StartupError):
+            raise  # a bug: its traceback is what there is to fix it from
+        print(f"{PROGRAM}: {exc}", file=sys.stderr)  # names the store, never a password
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invitation-gateway",
         description="One GraphQL API for ConductorOne and Clerk invitations.",
@@ -39,8 +80,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.add_argument("--host", default=host)
         command.add_argument("--port", type=int, default=port)
         command.add_argument(
-            "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+            "--log-level",
+            default=None,
+            choices=["debug", "info", "warning", "error"],
+            help="default: GATEWAY_LOG__LEVEL, else info",
         )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on this port (default 1); /metrics then adds up all of them",
+    )
+    check = commands.add_parser(
+        "check-config",
+        help="load the configuration and reach every upstream connection and store serve would"
+        " use (Redis, PostgreSQL, the JWKS): one line each, secrets masked; exit 0 when all work",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds each check may take (default 5)"
+    )
+    check.add_argument(
+        "--log-level",
+        default=None,
+        choices=["debug", "info", "warning", "error"],
+        help="also show the gateway's own log on stderr (default: only the check lines)",
+    )
     export = commands.add_parser("export-schema", help="print the GraphQL schema as SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     api_key = commands.add_parser("api-key", help="manage the API keys of service callers")
@@ -59,7 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument("--caller", help="only this caller's records")
     audit.add_argument("--email", help="only records for this email address (any case)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check-config":
+        return _check_config(timeout=args.timeout, log_level=args.log_level)
 
     if args.command == "migrate":
         from .audit.commands import migrate_command
@@ -86,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             entry = entry_for(args.name, key)
         except ValueError as exc:
-            print(f"invitation-gateway: {exc}", file=sys.stderr)
+            print(f"{PROGRAM}: {exc}", file=sys.stderr)
             return 2
         # stdout: the key, shown this once (only its hash is kept); stderr: how to use it.
         print(key)
@@ -108,11 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(sdl)
         return 0
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up is not news
-    app: Starlette  # the gateway (a FastAPI app) or, for `emulate`, the emulators
+    _configure_logging(args)
+    app: ASGIApp  # the gateway (a FastAPI app) or, for `emulate`, the emulators
     if args.command == "sandbox":
         from .sandbox import create_sandbox_app
 
@@ -131,38 +197,192 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout: the credentials are the command's output (`NAME=value` lines a shell can use)
         print(server.banner(f"http://{public}:{args.port}"), flush=True)
         app = server.app
+    elif args.workers > 1:
+        _gateway_app()  # configuration errors now, once, not in every worker
+        _share_metrics_between_workers()
+        import uvicorn
+
+        # Each worker builds its own app (and its pools) from the same environment.
+        uvicorn.run(
+            f"{__name__}:_worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,  # our logging, configured again in each worker by the factory
+            access_log=False,  # the gateway logs each request itself
+            proxy_headers=False,
+        )
+        return 0
     else:
-        from .app import create_app
-        from .settings import MISSING_UPSTREAM, Settings
-
-        try:
-            settings = Settings()
-        except ValidationError as exc:
-            # Say which variable and why, never the value: it may be a secret.
-            for error in exc.errors(include_input=False, include_url=False):
-                location = "__".join(str(part).upper() for part in error["loc"])
-                where = f"GATEWAY_{location}: " if location else ""
-                print(
-                    f"invitation-gateway: configuration error: {where}{error['msg']}",
-                    file=sys.stderr,
-                )
-            return 2
-        if not settings.configured_upstreams:
-            print(f"invitation-gateway: {MISSING_UPSTREAM}", file=sys.stderr)
-            return 2
-        from .settings import ConfigurationError
-
-        try:
-            app = create_app(settings)
-        except ConfigurationError as exc:
-            # The variable, or the file and entry, and the problem; never a value.
-            print(f"invitation-gateway: configuration error: {exc}", file=sys.stderr)
-            return 2
+        app = _gateway_app()
 
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    settle_memory()
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0
+
+
+def _worker_app() -> ASGIApp:
+    """uvicorn's factory in each worker process of `serve --workers N`."""
+    from .telemetry.logs import configure_logging
+
+    log = _settings().log
+    configure_logging(log.format or "json", log.level)
+    app = _gateway_app()
+    settle_memory()
+    return app
+
+
+def _gateway_app() -> ASGIApp:
+    """`serve`'s app from the environment."""
+    from .app import create_app
+    from .diagnostics import store_url_problems
+    from .settings import MISSING_UPSTREAM
+
+    settings = _settings()
+    if not settings.configured_upstreams:
+        raise ConfigurationError(MISSING_UPSTREAM)
+    if problems := store_url_problems(settings):  # before the lifespan opens the stores
+        raise ConfigurationError("\n".join(problems))
+    return _StartupErrors(create_app(settings))  # ConfigurationError: reported by `main`
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """JSON lines for `serve`, readable ones for the sandbox and emulators, unless configured."""
+    from .telemetry.logs import configure_logging
+
+    log = _settings().log
+    fmt = log.format or ("json" if args.command == "serve" else "console")
+    configure_logging(fmt, (args.log_level or log.level).upper())
+
+
+def _share_metrics_between_workers() -> None:
+    """Prometheus multiprocess mode: each worker writes its values to one directory."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        # Inherited by the workers, which read it when prometheus-client is first imported.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix="invitation-gateway-metrics-"
+        )
+
+
+def settle_memory() -> None:
+    """Collect once, then freeze what start-up built (modules, schema, pools) out of the GC.
+
+    Full collections otherwise walk every long-lived object again and again: they were the
+    p99 under load (issue "Fast", README "Performance"). Thresholds: see `GC_THRESHOLDS`.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+# Young collections every 50,000 allocations instead of 700 (measured: README "Performance").
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def _settings() -> Settings:
+    """The settings from the environment; `ConfigurationError`, one line per bad variable."""
+    from .settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Say which variable and why, never the value: it may be a secret.
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            location = "__".join(str(part).upper() for part in error["loc"])
+            where = f"GATEWAY_{location}: " if location else ""
+            lines.append(f"{where}{error['msg']}")
+        raise ConfigurationError("\n".join(lines)) from None
+
+
+def _check_config(*, timeout: float, log_level: str | None) -> int:
+    """`check-config`: one line per part on stdout; a one-line verdict on stderr if any failed."""
+    from .diagnostics import configuration_failure, diagnose
+
+    # The checks' own lines say what failed; the gateway's log would say it again, noisily.
+    logging.basicConfig(
+        level=log_level.upper() if log_level else logging.CRITICAL,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = _settings()
+    except ConfigurationError as exc:
+        report = configuration_failure(str(exc))
+    else:
+        report = asyncio.run(diagnose(settings, environ=os.environ, budget=timeout))
+    for line in report.lines():
+        print(line)
+    if not report.ok:
+        print(
+            f"{PROGRAM}: check-config: {report.failures} of {len(report.results)} parts failed",
+            file=sys.stderr,
+        )
+    return report.exit_status
+
+
+class _StartupErrors:
+    """`serve`'s app as uvicorn runs it: an expected start-up failure is one log line.
+
+    The lifespan opens the stores; when one cannot be reached (`StartupError`), a setting turns
+    out unusable, or the system refuses a file or socket, Starlette hands uvicorn the whole
+    traceback to log. For those, uvicorn gets the one-line message instead (it then says
+    "Application startup failed" and exits non-zero); any other failure keeps its traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        from .accountability import StartupError
+
+        self.app = app
+        self._expected = (StartupError, ConfigurationError, OSError)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def relay(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)  # sent below, once we know what failed
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, relay)
+        except self._expected as exc:
+            if not held:  # not a start-up failure (shutdown): as uvicorn would report it
+                raise
+            await send({"type": "lifespan.startup.failed", "message": _startup_message(exc)})
+        except BaseException:
+            for message in held:
+                await send(message)
+            raise
+
+
+def _startup_message(exc: BaseException) -> str:
+    if isinstance(exc, ConfigurationError):
+        return f"{PROGRAM}: configuration error: {_one_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"{PROGRAM}: cannot start: {_one_line(exc)}"
+    return f"{PROGRAM}: {_one_line(exc)}"  # StartupError: "cannot start: <store> ..."
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

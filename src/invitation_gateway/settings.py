@@ -143,6 +143,17 @@ class GraphQLSettings(BaseModel):
     # None: the command's default (off for `serve`, on for the sandbox). Field suggestions
     # ("Did you mean …") are off whenever introspection is.
     introspection: bool | None = None
+    # Operations registered ahead of time, sent by id (README "Trusted documents").
+    trusted_documents_file: Path | None = None
+    trusted_documents_only: bool = False
+
+    @model_validator(mode="after")
+    def _only_with_a_file(self) -> Self:
+        if self.trusted_documents_only and self.trusted_documents_file is None:
+            raise ValueError(
+                "GATEWAY_GRAPHQL__TRUSTED_DOCUMENTS_ONLY needs GATEWAY_GRAPHQL__TRUSTED_DOCUMENTS_FILE"
+            )
+        return self
 
 
 def _as_list(value: object) -> object:
@@ -234,6 +245,18 @@ class IdempotencySettings(BaseModel):
     sqlite_path: Path | None = Path("var/idempotency.sqlite3")
 
 
+class LogSettings(BaseModel):
+    """How the gateway logs (README "Operating"): `serve` writes JSON, the sandbox console lines."""
+
+    format: Literal["json", "console"] | None = None  # None: the command's default
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
 class ConnectionsSettings(BaseModel):
     """More connections than the environment's `default` ones (README "Named connections")."""
 
@@ -261,6 +284,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     policy: PolicySettings = PolicySettings()
     cors: CorsSettings = CorsSettings()
+    log: LogSettings = LogSettings()
     # Shared state across replicas (idempotency keys today); GATEWAY_REDIS_URL, e.g.
     # redis://localhost:6379/0. Unset: the embedded SQLite store.
     redis_url: SecretStr | None = None

@@ -24,6 +24,7 @@ from .settings import (
     Settings,
     UpstreamPolicy,
 )
+from .telemetry import Telemetry
 
 
 def configured_connections(
@@ -59,7 +60,9 @@ def configured_connections(
 
 
 def open_connection(
-    named: NamedConnection, transport: httpx.AsyncBaseTransport | None
+    named: NamedConnection,
+    transport: httpx.AsyncBaseTransport | None,
+    telemetry: Telemetry | None = None,
 ) -> Connection:
     """One vendor connection, opened by its vendor's factory from plain values."""
     config = named.settings
@@ -72,8 +75,8 @@ def open_connection(
             api_url=config.api_url,
             reliability=reliability(config),
         )
-        return clerk.open_connection(clerk_config, transport)
-    return conductorone.open_connection(conductorone_config(named), transport)
+        return clerk.open_connection(clerk_config, transport, telemetry)
+    return conductorone.open_connection(conductorone_config(named), transport, telemetry)
 
 
 def reliability(policy: UpstreamPolicy) -> Reliability:

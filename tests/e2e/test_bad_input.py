@@ -232,7 +232,7 @@ async def test_unusable_requests_get_graphql_shaped_errors(
         method, "/graphql", content=content, headers={"content-type": content_type}
     )
     assert 400 <= response.status_code < 500
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 

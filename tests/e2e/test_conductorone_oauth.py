@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from invitation_gateway.sandbox import C1_URL, Sandbox
 from invitation_gateway.settings import AuditSettings, AuthSettings, ConductorOneSettings, Settings
 from tests.support.documents import CREATE
 from tests.support.gateway import GatewayClient
+from tests.support.logs import LogLines
 
 TOKEN_PATH = "/auth/v1/token"
 STOPPED_AT = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -209,13 +209,12 @@ async def gateway_with_client(
 
 @pytest.mark.parametrize("stranger", ["unknown client id", "known id, another key"])
 async def test_credentials_the_emulator_does_not_know_are_upstream_unavailable(
-    sandbox: Sandbox, caplog: pytest.LogCaptureFixture, stranger: str
+    sandbox: Sandbox, json_logs: LogLines, stranger: str
 ) -> None:
     """A refused token request is a top-level UPSTREAM_UNAVAILABLE; the secret is never shown."""
     client_id, client_secret = ConductorOneEmulator().create_client("stranger")
     if stranger == "known id, another key":
         client_id = sandbox.c1_client_id
-    caplog.set_level(logging.INFO)
     async with gateway_with_client(sandbox, client_id, client_secret) as gateway:
         body = await gateway.execute(CREATE, c1_input(sandbox, "ada@example.com"))
     assert body["data"] is None
@@ -224,8 +223,10 @@ async def test_credentials_the_emulator_does_not_know_are_upstream_unavailable(
     assert error["message"] == "ConductorOne rejected the gateway's client credentials"
     jwk_part = client_secret.rsplit(":", 1)[1]
     assert jwk_part not in json.dumps(body)
-    assert jwk_part not in caplog.text
-    assert "no access token" in caplog.text
+    assert jwk_part not in json_logs.text
+    [call] = json_logs.events("upstream call")
+    assert call["status"] == "no_token"
+    assert "token endpoint answered HTTP 401" in call["error"]
     assert sandbox.conductorone.api_requests == []
     emails = [i["email"] for i in sandbox.conductorone.invitations.values()]
     assert "ada@example.com" not in emails

@@ -3,8 +3,6 @@ and never reach the caller."""
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -22,6 +20,7 @@ from invitation_gateway.providers.clerk import ClerkOrganization
 from invitation_gateway.providers.conductorone import ConductorOneDirectory
 from invitation_gateway.providers.http import MAX_BODY_BYTES, UpstreamClient
 from invitation_gateway.providers.reliability import Reliability
+from tests.support.logs import LogLines
 
 ONE_SHOT = Reliability(attempts=1)
 C1_REF = InvitationRef(InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, "dir1"), "inv1")
@@ -80,23 +79,25 @@ async def test_clerk_errors_of_any_shape_become_a_generic_rejection(body: bytes)
     await upstream.aclose()
 
 
-async def test_error_bodies_are_logged_with_the_upstream_request_id(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The log line names the operation, status and request id, with a bounded excerpt."""
+async def test_error_bodies_are_logged_with_the_upstream_request_id(json_logs: LogLines) -> None:
+    """The call's one log line names the operation, status and request id, with an excerpt."""
     body = b'{"errors":[{"code":"duplicate_record","message":"","long_message":"x"}],"clerk_trace_id":"trace-123"}'
     upstream = client(
         Provider.CLERK, httpx.Response(400, content=body, headers={"cf-ray": "ray-9"}), "cf-ray"
     )
-    with (
-        caplog.at_level(logging.INFO, logger="invitation_gateway"),
-        pytest.raises(errors.InvitationConflict),
-    ):
+    with pytest.raises(errors.InvitationConflict):
         await ClerkOrganization(upstream).create(ORG_NEW)
-    text = "\n".join(record.getMessage() for record in caplog.records)
-    assert "trace-123" in text
-    assert "ray-9" in text
-    assert "secret-token-value" not in text
+    # One line per call: the create, then the read-back that looks for the existing invitation.
+    line, _ = json_logs.events("upstream call")
+    assert len(json_logs.records) == 2
+    assert (line["operation"], line["status"], line["upstream_request_id"]) == (
+        "create",
+        "400",
+        "ray-9",
+    )
+    assert line["path"] == "/organizations/{organization_id}/invitations"
+    assert "trace-123" in line["body"]
+    assert "secret-token-value" not in json_logs.text
     await upstream.aclose()
 
 

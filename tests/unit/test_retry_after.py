@@ -28,5 +28,6 @@ def test_retry_after_seconds_and_dates(header: str | None, expected: float | Non
 
 def test_path_segments_are_percent_escaped() -> None:
     """An id can never add a path segment or traverse out of its collection."""
-    assert path("invitations", "a/b", "revoke") == "/invitations/a%2Fb/revoke"
-    assert path("a%2Fb") == "/a%252Fb"
+    assert path("/invitations/{id}/revoke", id="a/b") == "/invitations/a%2Fb/revoke"
+    assert path("/{id}", id="a%2Fb") == "/a%252Fb"
+    assert path("/invitations/{id}/revoke", id="a/b").template == "/invitations/{id}/revoke"

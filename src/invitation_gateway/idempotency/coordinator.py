@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from ..telemetry.request import current_request
 from .base import (
     Claimed,
     Completed,
@@ -106,6 +107,7 @@ class IdempotentRunner:
             if isinstance(outcome, BaseException):
                 raise outcome
             if outcome is not None:
+                _note_replay()
                 return outcome
             # The leader released the key; loop, and the first of us to get here leads next.
 
@@ -144,6 +146,7 @@ class IdempotentRunner:
                     return await self._run_claimed(scope, key, token, flight, work, replayable)
                 case Completed(payload):
                     flight.settle(payload)
+                    _note_replay()
                     return payload
                 case Mismatch():
                     raise IdempotencyKeyMismatch()
@@ -224,3 +227,10 @@ def _canonical(value: object) -> object:
     if isinstance(value, set | frozenset):
         return sorted(value, key=repr)
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+
+
+def _note_replay() -> None:
+    """Count the answer as a replay on the request's record (`gateway_idempotent_replays`)."""
+    record = current_request()
+    if record is not None:
+        record.replays += 1

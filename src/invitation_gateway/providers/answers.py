@@ -63,15 +63,16 @@ class AnswerScreen:
         self.provider = provider
 
     def screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
-        """The answer when the adapter must interpret it (2xx, explainable 4xx); else raises."""
+        """The answer when the adapter must interpret it (2xx, explainable 4xx); else raises.
+
+        Logs nothing: the upstream call's one log line (`http.py`) has the status and, for
+        anything but a 2xx, an excerpt of the body.
+        """
         status, provider = answer.status, self.provider
         if 200 <= status < 300 or (400 <= status < 500 and status not in _NOT_THE_CALLERS):
-            if status >= 400:
-                self.log(logging.INFO, operation, answer, "client error")
             return answer
         if status == 429:
             retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-            self.log(logging.WARNING, operation, answer, "rate limited")
             limited = ProviderRateLimited(
                 f"{provider_name(provider)} is rate limiting the gateway; retry later",
                 provider=provider,
@@ -80,22 +81,18 @@ class AnswerScreen:
             # A 429 means the upstream refused the request before doing anything.
             raise AttemptFailed(limited, reached=False)
         if status in {401, 407}:
-            self.log(logging.ERROR, operation, answer, "the gateway's credentials were rejected")
             raise ProviderUnavailable(
                 f"{provider_name(provider)} rejected the gateway's credentials", provider=provider
             )
         if status in _CANCELLED:
             # ConductorOne answers both 408 and 499 for requests it cancelled (notes §6.2): an
             # outage like a 5xx, not something the caller did.
-            self.log(logging.WARNING, operation, answer, "cancelled upstream")
             cancelled = ProviderUnavailable(
                 f"{provider_name(provider)} is unavailable", provider=provider
             )
             raise Outage(cancelled, reached=True)
         if 300 <= status < 400:
-            self.log(logging.ERROR, operation, answer, "unexpected redirect (not followed)")
             raise self.unreadable()
-        self.log(logging.WARNING, operation, answer, "server error")
         unavailable = ProviderUnavailable(
             f"{provider_name(provider)} is unavailable", provider=provider
         )
@@ -125,7 +122,6 @@ class AnswerScreen:
 
     def log(self, level: int, operation: str, answer: UpstreamResponse, why: str) -> None:
         # The body goes to the log (truncated), never to the caller.
-        excerpt = mask_emails(answer.body[:_LOG_EXCERPT].decode("utf-8", "replace"))
         logger.log(
             level,
             "%s %s -> HTTP %s: %s (request id %s) body: %r",
@@ -134,8 +130,13 @@ class AnswerScreen:
             answer.status,
             why,
             answer.request_id or "-",
-            excerpt,
+            excerpt(answer),
         )
+
+
+def excerpt(answer: UpstreamResponse) -> str:
+    """The start of an answer's body for a log line, emails masked; never for the caller."""
+    return mask_emails(answer.body[:_LOG_EXCERPT].decode("utf-8", "replace"))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 from ..domain.invitations import TargetKind
 from .base import CircuitState, ConnectionInfo, InvitationPort
-from .http import UpstreamClient
+from .http import UpstreamClient, UpstreamPath
 
 
 @dataclass(frozen=True, slots=True)
 class HealthCheck:
     """How to see that a connection's upstream answers at all: one cheap GET (`/readyz`)."""
 
-    path: str
+    path: UpstreamPath
     params: Mapping[str, str] = field(default_factory=dict)
 
 

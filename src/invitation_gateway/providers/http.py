@@ -22,12 +22,14 @@ from urllib.parse import quote
 
 import httpx
 import stamina
+from opentelemetry import propagate, trace
 from pydantic import BaseModel
 
 from .. import __version__
 from ..domain.errors import ProviderRateLimited, ProviderTimeout, ProviderUnavailable
 from ..domain.invitations import Provider
-from .answers import AnswerScreen, UpstreamResponse, provider_name
+from ..telemetry import Telemetry
+from .answers import AnswerScreen, UpstreamResponse, excerpt, provider_name
 from .auth import AuthFlowError
 from .base import UPSTREAM_REQUEST_IDS
 from .reliability import (
@@ -51,9 +53,21 @@ _M = TypeVar("_M", bound=BaseModel)
 QueryParams = Mapping[str, str | int | Sequence[str]]
 
 
-def path(*segments: str) -> str:
-    """Join path segments, percent-escaping each so an id can never add or remove a segment."""
-    return "/" + "/".join(quote(segment, safe="") for segment in segments)
+class UpstreamPath(str):
+    """A request path that remembers its template (`/invitations/{invitation_id}/revoke`).
+
+    Log lines, metrics and spans name the template, never the path: ids stay out of them.
+    """
+
+    template: str
+
+
+def path(template: str, **values: str) -> UpstreamPath:
+    """`template` with each `{name}` replaced by its value, percent-escaped so that an id can
+    never add or remove a segment: `path("/invitations/{id}/revoke", id=invitation_id)`."""
+    filled = UpstreamPath(template.format_map({k: quote(v, safe="") for k, v in values.items()}))
+    filled.template = template
+    return filled
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +75,7 @@ class _Call:
     """One logical upstream call, as every attempt of it is sent."""
 
     method: str
-    path: str
+    path: UpstreamPath
     operation: str
     json_body: object | None
     params: QueryParams | None
@@ -81,13 +95,17 @@ class UpstreamClient:
         transport: httpx.AsyncBaseTransport | None = None,
         reliability: Reliability | None = None,
         name: str = "default",
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.provider = provider
+        self.name = name
+        self._telemetry = telemetry
         self.base_url = base_url
         self.reliability = reliability or Reliability()
         self.breaker = CircuitBreaker(f"{provider.value}/{name}", self.reliability)
         self._answers = AnswerScreen(provider)
         self._request_id_header = request_id_header
+        self._host = httpx.URL(base_url).host
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -121,7 +139,7 @@ class UpstreamClient:
     async def send(
         self,
         method: str,
-        url_path: str,
+        url_path: UpstreamPath,
         *,
         operation: str,
         retry: RetryPolicy,
@@ -147,7 +165,7 @@ class UpstreamClient:
             ):
                 with attempt:
                     try:
-                        answer = await self._guarded(call, deadline)
+                        answer = await self._guarded(call, deadline, attempt.num)
                     except Outage as outage:
                         unknown_outcome = unknown_outcome or outage.reached
                         raise
@@ -162,7 +180,7 @@ class UpstreamClient:
             raise
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
-    async def _guarded(self, call: _Call, deadline: float) -> UpstreamResponse:
+    async def _guarded(self, call: _Call, deadline: float, number: int) -> UpstreamResponse:
         """One attempt, through the circuit breaker and within what is left of the budget."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:  # spent waiting between attempts: no attempt is made
@@ -171,7 +189,7 @@ class UpstreamClient:
             async with self.breaker.guard():
                 try:
                     async with asyncio.timeout(remaining):
-                        return await self._attempt(call)
+                        return await self._attempt(call, number)
                 except TimeoutError as exc:
                     # The call's budget ran out mid-attempt (e.g. a trickling body): an outage.
                     raise Outage(self._over_budget(call.operation), reached=True) from exc
@@ -182,7 +200,8 @@ class UpstreamClient:
             ) from exc
 
     def _over_budget(self, operation: str) -> ProviderTimeout:
-        logger.warning(
+        # The cut attempt's own line says `cancelled`; the request's line says UPSTREAM_TIMEOUT.
+        logger.debug(
             "%s %s exceeded its %.1fs budget",
             self.provider.value,
             operation,
@@ -195,26 +214,61 @@ class UpstreamClient:
             f"{provider_name(self.provider)} did not answer in time", provider=self.provider
         )
 
-    async def _attempt(self, call: _Call) -> UpstreamResponse:
+    async def _attempt(self, call: _Call, number: int) -> UpstreamResponse:
+        """One HTTP exchange, observed: one log line, its metrics and (tracing on) a span."""
+        seen = _Seen()
+        started = time.perf_counter()
+        tracing = self._telemetry.tracing if self._telemetry else None
+        if tracing is None:
+            try:
+                return await self._exchange(call, seen, None)
+            except asyncio.CancelledError:
+                seen.status = "cancelled"  # its call's budget ran out, or its caller went away
+                raise
+            finally:
+                self._observe(call, number, seen, time.perf_counter() - started)
+        with tracing.tracer.start_as_current_span(
+            f"{call.method} {call.path.template}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "http.request.method": call.method,
+                "url.template": call.path.template,
+                "server.address": self._host,
+                "gateway.provider": self.provider.value,
+                "gateway.connection": self.name,
+                "gateway.operation": call.operation,
+                "http.request.resend_count": number - 1,
+            },
+        ) as span:
+            headers: dict[str, str] = {}
+            propagate.inject(headers)  # W3C traceparent: this span is the upstream's parent
+            try:
+                return await self._exchange(call, seen, headers)
+            except asyncio.CancelledError:
+                seen.status = "cancelled"
+                raise
+            finally:
+                self._observe(call, number, seen, time.perf_counter() - started)
+                span.set_attribute("http.response.status_code", seen.status_code or 0)
+                if seen.status_code is None or seen.status_code >= 500:
+                    span.set_attribute("error.type", seen.status)
+
+    async def _exchange(
+        self, call: _Call, seen: _Seen, headers: dict[str, str] | None
+    ) -> UpstreamResponse:
         """One HTTP exchange: the answer, or an `AttemptFailed` saying whether it reached."""
         operation = call.operation
-        started = time.perf_counter()
         try:
             async with self._client.stream(
-                call.method, call.path, json=call.json_body, params=call.params
+                call.method, call.path, json=call.json_body, params=call.params, headers=headers
             ) as response:
+                seen.answered(response.status_code, response.headers.get(self._request_id_header))
                 body = await _read_capped(response)
         except httpx.TimeoutException as exc:
-            logger.warning(
-                "%s %s timed out after %.2fs (%s)",
-                self.provider.value,
-                operation,
-                time.perf_counter() - started,
-                type(exc).__name__,
-            )
+            seen.failed("timeout", exc)
             raise Outage(self._timed_out(), reached=not never_reached(exc)) from exc
         except httpx.TransportError as exc:
-            logger.warning("%s %s transport error: %r", self.provider.value, operation, exc)
+            seen.failed("transport_error", exc)
             unavailable = ProviderUnavailable(
                 f"{provider_name(self.provider)} could not be reached", provider=self.provider
             )
@@ -223,7 +277,7 @@ class UpstreamClient:
             # The auth flow could not obtain a credential (e.g. ConductorOne's token exchange).
             # Its message holds the token endpoint's status and an excerpt of its answer, never
             # the client secret.
-            logger.error("%s %s: no access token: %s", self.provider.value, operation, exc)
+            seen.failed("no_token", exc)
             if exc.status == 429:
                 raise ProviderRateLimited(
                     f"{provider_name(self.provider)} is rate limiting the gateway; retry later",
@@ -244,7 +298,7 @@ class UpstreamClient:
             status=response.status_code,
             headers=response.headers,
             body=body or b"",
-            request_id=response.headers.get(self._request_id_header),
+            request_id=seen.request_id,
         )
         heard = UPSTREAM_REQUEST_IDS.get()
         if heard is not None and answer.request_id:
@@ -252,7 +306,66 @@ class UpstreamClient:
         if body is None:
             self._answers.log(logging.ERROR, operation, answer, "body exceeded the size cap")
             raise self.unreadable()
+        if answer.status >= 300:
+            seen.excerpt = excerpt(answer)
         return self._answers.screen(operation, answer)
+
+    def _observe(self, call: _Call, number: int, seen: _Seen, elapsed: float) -> None:
+        """The attempt's one log line and its metrics; path templates only, never ids."""
+        provider = self.provider.value
+        if self._telemetry is not None:
+            metrics = self._telemetry.metrics
+            metrics.upstream_requests.labels(provider, self.name, call.operation, seen.status).inc()
+            metrics.upstream_duration.labels(provider, self.name, call.operation).observe(elapsed)
+            if number > 1:
+                metrics.upstream_retries.labels(provider, self.name, call.operation).inc()
+        # The gateway's own credentials or a redirect: an operator must act. Anything else the
+        # upstream does is expected, and the request's line says what the caller got.
+        code = seen.status_code
+        level = (
+            logging.ERROR if code in {401, 407} or (code and 300 <= code < 400) else logging.INFO
+        )
+        if not logger.isEnabledFor(level):
+            return
+        fields: dict[str, object] = {
+            "provider": provider,
+            "connection": self.name,
+            "operation": call.operation,
+            "method": call.method,
+            "path": call.path.template,
+            "status": seen.status,
+            "attempt": number,
+            "duration_ms": round(elapsed * 1000, 2),
+            "upstream_request_id": seen.request_id,
+        }
+        if seen.error:
+            fields["error"] = seen.error
+        if seen.excerpt:
+            fields["body"] = seen.excerpt
+        logger.log(level, "upstream call", extra=fields)
+
+
+class _Seen:
+    """What one attempt got: an HTTP status (and the upstream's request id) or a failure."""
+
+    __slots__ = ("error", "excerpt", "request_id", "status", "status_code")
+
+    def __init__(self) -> None:
+        self.status = "error"  # until it answers or fails as expected: a bug, or cancelled
+        self.status_code: int | None = None
+        self.request_id: str | None = None
+        self.error: str | None = None
+        self.excerpt: str | None = None
+
+    def answered(self, status_code: int, request_id: str | None) -> None:
+        self.status, self.status_code, self.request_id = str(status_code), status_code, request_id
+
+    def failed(self, kind: str, exc: Exception) -> None:
+        # httpx's and the auth flow's messages name no URL and no secret (the token flow's
+        # holds the endpoint's status and an excerpt of its answer).
+        detail = str(exc)[:300]
+        self.status = kind
+        self.error = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 async def _read_capped(response: httpx.Response) -> bytes | None:

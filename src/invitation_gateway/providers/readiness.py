@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from .base import CircuitState
 from .connection import Connection
+from .http import UpstreamPath
 from .reliability import RetryPolicy
 
 CACHE_SECONDS = 5.0
@@ -33,7 +34,7 @@ class Probe:
     """How to check that one connection's upstream answers: a cheap GET."""
 
     connection: Connection
-    path: str
+    path: UpstreamPath
     params: dict[str, str]
 
 

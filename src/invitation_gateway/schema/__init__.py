@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import strawberry
 from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
+from .documents import DocumentRules
 from .errors import USER_ERROR_TYPES, MaskUnexpectedErrors
 from .mutations import Mutation
 from .queries import Query
 from .root_fields import max_root_fields
+from .telemetry import QuietSchema, RecordOperation
 from .types import Invitation
 
 
@@ -32,27 +28,40 @@ class Limits:
     max_root_fields: int = 20
 
 
-def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:
+class GatewaySchema(QuietSchema):
+    """The schema, with the document cache its requests share (`documents.py`)."""
+
+    documents: DocumentRules
+
+
+def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> GatewaySchema:
     """The schema; without `introspection`, `__schema`/`__type` are refused and error messages
     make no "Did you mean …" suggestions (they would reveal the schema all the same)."""
     limits = limits or Limits()
-    rules: list[type[ASTValidationRule]] = [max_root_fields(limits.max_root_fields)]
+    # Strawberry's limiters are validation rules; built here once, not per request.
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        max_root_fields(limits.max_root_fields),
+    ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return strawberry.Schema(
+    documents = DocumentRules(rules, max_tokens=limits.max_tokens)
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Invitation, *USER_ERROR_TYPES],
         extensions=[
-            # Factories: each operation gets fresh extension instances.
+            # Factories: each operation gets fresh extension instances. RecordOperation comes
+            # first so that its end runs last, when errors are masked and carry their codes.
+            RecordOperation,
             MaskUnexpectedErrors,
-            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-            lambda: AddValidationRules(rules),
+            documents.extension(),
         ],
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),
     )
+    schema.documents = documents
+    return schema
 
 
 def schema_sdl() -> str:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from ..domain import invitations as domain
 from ..domain.errors import DependencyUnavailable, InvitationError
+from ..telemetry.request import current_request
 from . import global_id
 from .context import GatewayContext
 from .errors import UserError, error_code, is_user_error, query_error, user_errors
@@ -20,9 +21,16 @@ logger = logging.getLogger(__name__)
 
 
 def _log(action: str, info: Info[GatewayContext, None], outcome: object) -> None:
-    """One line per mutation (per bulk item): who did what, and how it ended. No email here."""
-    code = "ok" if isinstance(outcome, domain.Invitation) else _code(outcome)
-    logger.info("%s by %s: %s", action, info.context.caller.id, code)
+    """Note how a mutation (a bulk item) ended on the request's record, which logs it."""
+    if isinstance(outcome, domain.Invitation):
+        return
+    code = _code(outcome)
+    record = current_request()
+    if (
+        record is not None and isinstance(outcome, Exception) and is_user_error(outcome)
+    ):  # top-level errors are noted as such
+        record.note(code)
+    logger.debug("%s by %s: %s", action, info.context.caller.id, code)
 
 
 def _limits_checked(info: Info[GatewayContext, None]) -> None:

@@ -23,6 +23,7 @@ from ..domain.audit import Action, AuditEntry, AuditTarget
 from ..domain.errors import CallerRateLimited, DependencyUnavailable, InvalidInvitationInput
 from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
 from ..providers.base import UPSTREAM_REQUEST_IDS
+from ..telemetry.request import current_request
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class Accounting:
         except Exception as exc:
             raise self._down(self.limiter_backend) from exc
         if not decision.allowed:
+            record = current_request()
+            if record is not None:
+                record.rate_limited.append("creates")
             raise CallerRateLimited(
                 f"over your budget of {self.creates_per_minute} invitations a minute",
                 retry_after=decision.retry_after,

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..callers.errors import Unauthenticated
 from ..callers.identity import DEV_CALLER, NOBODY, Caller
+from .graphql_http import error_content_type
 
 
 class _Decision(Protocol):
@@ -70,7 +71,7 @@ class Authentication:
                     headers.get("authorization"), headers.get("x-api-key")
                 )
             except Unauthenticated as exc:
-                await _refuse(401, _unauthenticated(exc.reason), send)
+                await _refuse(401, _unauthenticated(exc.reason), send, headers)
                 return
         state["caller"] = caller
         limiter: RequestBudget | None = getattr(scope["app"].state, "limiter", None)
@@ -83,7 +84,8 @@ class Authentication:
             else:
                 if not decision.allowed:
                     retry_after = decision.retry_after
-                    await _refuse(429, _rate_limited(retry_after), send, retry_after=retry_after)
+                    error = _rate_limited(retry_after)
+                    await _refuse(429, error, send, headers, retry_after=retry_after)
                     return
         await self.app(scope, receive, send)
 
@@ -113,11 +115,17 @@ def _rate_limited(retry_after: float) -> dict[str, object]:
 
 
 async def _refuse(
-    status: int, error: dict[str, object], send: Send, *, retry_after: float | None = None
+    status: int,
+    error: dict[str, object],
+    send: Send,
+    request_headers: Headers,
+    *,
+    retry_after: float | None = None,
 ) -> None:
     body = json.dumps({"errors": [error]}).encode()
     headers = [
-        (b"content-type", b"application/json"),
+        # the media type the client accepts (graphql_http.py), like every GraphQL answer
+        (b"content-type", error_content_type(request_headers.get("accept"))),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
     ]

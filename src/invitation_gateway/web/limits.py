@@ -1,7 +1,8 @@
 """Request body cap: an oversized request gets a GraphQL-shaped 413, and is never parsed.
 
 Pure ASGI so it sees the body before FastAPI or Strawberry buffer it. The body is read up to
-the cap and replayed to the app; past the cap the client gets 413 and the rest is not read.
+the cap and replayed to the app; past the cap the client gets 413 (in the media type it
+accepts, graphql_http.py) and the rest is not read.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .graphql_http import error_content_type
 
 
 class BodySizeLimit:
@@ -20,9 +23,11 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        accept = headers.get(b"accept")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._reject(send)
+            await self._reject(send, accept)
             return
         chunks: list[bytes] = []
         size = 0
@@ -33,7 +38,7 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._reject(send)
+                await self._reject(send, accept)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -50,7 +55,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, accept: bytes | None) -> None:
+        content_type = error_content_type(None if accept is None else accept.decode("latin-1"))
         payload = json.dumps(
             {
                 "errors": [
@@ -66,7 +72,7 @@ class BodySizeLimit:
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(payload)).encode()),
                 ],
             }

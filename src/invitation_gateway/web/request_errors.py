@@ -4,16 +4,22 @@ Strawberry answers a request it cannot even parse (a body that is not JSON, no q
 unsupported content type) with a plain-text 4xx, and FastAPI a wrong method with
 `{"detail": …}`. Clients expect one error shape, so this pure ASGI wrapper rewrites any 4xx on
 the GraphQL path that is not already `{"errors": [...]}` into
-`{"errors": [{"message": …, "extensions": {"code": "BAD_REQUEST"}}]}`, keeping the status.
+`{"errors": [{"message": …, "extensions": {"code": "BAD_REQUEST"}}]}`, keeping the status and
+answering in the media type the client accepts (graphql_http.py). An
+`application/graphql-response+json` answer is a GraphQL response already and passes unread.
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .graphql_http import GRAPHQL_RESPONSE_JSON, error_content_type
+
 _MAX_MESSAGE = 500
+_GRAPHQL_RESPONSE = GRAPHQL_RESPONSE_JSON.encode()
 
 
 class GraphQLRequestErrors:
@@ -31,7 +37,7 @@ class GraphQLRequestErrors:
         async def rewrite(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                if 400 <= message["status"] < 500:
+                if 400 <= message["status"] < 500 and not _is_graphql_response(message):
                     start = message  # hold it until the body shows whether it needs rewriting
                     return
                 await send(message)
@@ -42,15 +48,25 @@ class GraphQLRequestErrors:
             chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body, headers = _graphql_shaped(b"".join(chunks), start.get("headers", []))
+            accept = Headers(scope=scope).get("accept")
+            body, headers = _graphql_shaped(
+                b"".join(chunks), start.get("headers", []), error_content_type(accept)
+            )
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, rewrite)
 
 
+def _is_graphql_response(start: Message) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.startswith(_GRAPHQL_RESPONSE)
+        for name, value in start.get("headers", ())
+    )
+
+
 def _graphql_shaped(
-    body: bytes, headers: list[tuple[bytes, bytes]]
+    body: bytes, headers: list[tuple[bytes, bytes]], content_type: bytes
 ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """The body as `{"errors": [...]}`: kept when it already is, rewritten otherwise."""
     try:
@@ -68,7 +84,7 @@ def _graphql_shaped(
     ).encode()
     kept = [(n, v) for n, v in headers if n.lower() not in {b"content-type", b"content-length"}]
     kept += [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type),
         (b"content-length", str(len(rewritten)).encode()),
     ]
     return rewritten, kept

@@ -33,7 +33,7 @@ from ...domain.invitations import (
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import InvitationPort, newest_pending, read_back, revoked_now
-from ..http import path
+from ..http import UpstreamPath, path
 from ..reliability import RetryPolicy
 from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
 from ._wire import ClerkInvitationWire, first_error, to_invitation
@@ -60,7 +60,7 @@ class ClerkApplication(ClerkAdapter):
     async def create(self, new: NewInvitation) -> Invitation:
         answer = await self._client.send(
             "POST",
-            path("invitations"),
+            path("/invitations"),
             operation="create",
             retry=RetryPolicy.CREATE,
             json_body=clerk_common_body(new),
@@ -79,7 +79,7 @@ class ClerkApplication(ClerkAdapter):
     ) -> builtins.list[Invitation | InvitationError]:
         answer = await self._client.send(
             "POST",
-            path("invitations", "bulk"),
+            path("/invitations/bulk"),
             operation="create_many",
             retry=RetryPolicy.CREATE,
             json_body=[clerk_common_body(new) for new in news],
@@ -93,7 +93,7 @@ class ClerkApplication(ClerkAdapter):
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
-            path("invitations", ref.provider_invitation_id, "revoke"),
+            path("/invitations/{invitation_id}/revoke", invitation_id=ref.provider_invitation_id),
             operation="revoke",
             retry=RetryPolicy.SAFE,
         )
@@ -111,7 +111,7 @@ class ClerkApplication(ClerkAdapter):
         # No GET-by-id exists for application invitations (clerk-notes.md §2.5): search by id,
         # over every status (without `status`, revoked ones are left out, §2.3).
         page = await self._list_page(
-            path("invitations"),
+            path("/invitations"),
             ListQuery(target=ref.target, limit=10),
             {
                 "paginated": "true",
@@ -131,7 +131,7 @@ class ClerkApplication(ClerkAdapter):
             # `query` matches email or id by substring: exact matching is done on our side.
             params["query"] = query.email
             exact = False
-        return await self._list_page(path("invitations"), query, params, exact)
+        return await self._list_page(path("/invitations"), query, params, exact)
 
 
 class ClerkOrganization(ClerkAdapter):
@@ -143,7 +143,10 @@ class ClerkOrganization(ClerkAdapter):
         sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
-            path("organizations", _organization(new.target), "invitations"),
+            path(
+                "/organizations/{organization_id}/invitations",
+                organization_id=_organization(new.target),
+            ),
             operation="create",
             retry=RetryPolicy.CREATE,
             json_body=_org_body(new),
@@ -188,7 +191,10 @@ class ClerkOrganization(ClerkAdapter):
         sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
-            path("organizations", _organization(news[0].target), "invitations", "bulk"),
+            path(
+                "/organizations/{organization_id}/invitations/bulk",
+                organization_id=_organization(news[0].target),
+            ),
             operation="create_many",
             retry=RetryPolicy.CREATE,
             json_body=[_org_body(new) for new in news],
@@ -209,7 +215,7 @@ class ClerkOrganization(ClerkAdapter):
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
-            _org_invitation_path(ref, "revoke"),
+            _org_invitation_path(ref, "/revoke"),
             operation="revoke",
             retry=RetryPolicy.SAFE,
             # Without `requesting_user_id` Clerk acts as the instance; with it (a Clerk user
@@ -248,7 +254,10 @@ class ClerkOrganization(ClerkAdapter):
         params: dict[str, str | int | list[str]] = {"status": statuses}
         if query.email is not None:
             params["email_address"] = query.email
-        url = path("organizations", _organization(query.target), "invitations")
+        url = path(
+            "/organizations/{organization_id}/invitations",
+            organization_id=_organization(query.target),
+        )
         try:
             return await self._list_page(url, query, params, exact)
         except InvitationError as exc:
@@ -284,10 +293,12 @@ def _about_target(error: InvitationError) -> InvitationError:
     return error
 
 
-def _org_invitation_path(ref: InvitationRef, *tail: str) -> str:
-    """`/organizations/{org}/invitations/{id}[/tail]`, each part escaped."""
+def _org_invitation_path(ref: InvitationRef, tail: str = "") -> UpstreamPath:
+    """`/organizations/{organization_id}/invitations/{invitation_id}[tail]`, each id escaped."""
     return path(
-        "organizations", _organization(ref.target), "invitations", ref.provider_invitation_id, *tail
+        "/organizations/{organization_id}/invitations/{invitation_id}" + tail,
+        organization_id=_organization(ref.target),
+        invitation_id=ref.provider_invitation_id,
     )
 
 

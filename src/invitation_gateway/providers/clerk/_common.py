@@ -28,7 +28,7 @@ from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import settle
-from ..http import QueryParams, UpstreamClient
+from ..http import QueryParams, UpstreamClient, UpstreamPath
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error
@@ -89,16 +89,24 @@ class ClerkAdapter:
 
     def _error(self, answer: UpstreamResponse, operation: str) -> InvitationError:
         code, meta = first_error(answer)
-        why = (
-            f"clerk error {code} (trace {trace_id(answer) or '-'})"
-            if code
-            else "error without a ClerkErrors body"
-        )
-        self._client.log_unexpected(operation, answer, why)
-        return translate_error(code, meta, answer.status)
+        error = translate_error(code, meta, answer.status)
+        if isinstance(error, ProviderRejected):
+            # An error the gateway cannot explain to the caller: worth an operator's look. The
+            # call's own line already has the status and body; this one says why it is odd.
+            why = (
+                f"unmapped clerk error {code} (trace {trace_id(answer) or '-'})"
+                if code
+                else "error without a ClerkErrors body"
+            )
+            self._client.log_unexpected(operation, answer, why)
+        return error
 
     async def _list_page(
-        self, url_path: str, query: ListQuery, params: dict[str, str | int | list[str]], exact: bool
+        self,
+        url_path: UpstreamPath,
+        query: ListQuery,
+        params: dict[str, str | int | list[str]],
+        exact: bool,
     ) -> InvitationPage:
         offset = _offset(query.position)
         start = max(0, offset - _OVERLAP)

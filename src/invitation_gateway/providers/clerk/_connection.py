@@ -8,6 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from ...domain.invitations import Provider, TargetKind
+from ...telemetry import Telemetry
 from ..auth import BearerAuth
 from ..base import ConnectionInfo, InvitationPort
 from ..connection import Connection, HealthCheck
@@ -28,7 +29,9 @@ class ClerkConfig:
 
 
 def open_connection(
-    config: ClerkConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: ClerkConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Connection:
     """One Clerk instance's pooled client and its two adapters; the caller closes the client."""
     client = UpstreamClient(
@@ -41,6 +44,7 @@ def open_connection(
         transport=transport,
         reliability=config.reliability,
         name=config.name,
+        telemetry=telemetry,
     )
     info = ConnectionInfo(
         name=config.name,
@@ -52,4 +56,4 @@ def open_connection(
         application.kind: application,
         organization.kind: organization,
     }
-    return Connection(info, ports, client, HealthCheck(path("invitations"), {"limit": "1"}))
+    return Connection(info, ports, client, HealthCheck(path("/invitations"), {"limit": "1"}))

@@ -33,7 +33,7 @@ from ...domain.invitations import (
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import newest_pending, read_back, revoked_now, settle
-from ..http import UpstreamClient, path
+from ..http import UpstreamClient, UpstreamPath, path
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import (
@@ -63,7 +63,9 @@ class ConductorOneDirectory:
         sent_at = self._recent.now()
         answer = await self._client.send(
             "POST",
-            path("api", "v1", "local-directory-configs", directory, "invitations"),
+            path(
+                "/api/v1/local-directory-configs/{directory_id}/invitations", directory_id=directory
+            ),
             operation="create",
             retry=RetryPolicy.CREATE,
             json_body=to_create_request(new),
@@ -107,7 +109,7 @@ class ConductorOneDirectory:
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
         answer = await self._client.send(
             "POST",
-            _invitation_path(ref, "revoke"),
+            _invitation_path(ref, "/revoke"),
             operation="revoke",
             retry=RetryPolicy.SAFE,
             # The Revoke request message has no properties: the body is `{}` (notes §2).
@@ -160,7 +162,7 @@ class ConductorOneDirectory:
             body["pageToken"] = query.position
         answer = await self._client.send(
             "POST",
-            path("api", "v1", "search", "local-directory-invitations"),
+            path("/api/v1/search/local-directory-invitations"),
             operation="list",
             retry=RetryPolicy.SAFE,
             json_body=body,
@@ -224,17 +226,12 @@ def _conflict(existing: Invitation | None) -> InvitationConflict:
     )
 
 
-def _invitation_path(ref: InvitationRef, *tail: str) -> str:
-    """`/api/v1/local-directory-configs/{directory}/invitations/{id}[/tail]`, each part escaped."""
-    directory = _directory(ref.target)
+def _invitation_path(ref: InvitationRef, tail: str = "") -> UpstreamPath:
+    """`/api/v1/local-directory-configs/{directory_id}/invitations/{invitation_id}[tail]`."""
     return path(
-        "api",
-        "v1",
-        "local-directory-configs",
-        directory,
-        "invitations",
-        ref.provider_invitation_id,
-        *tail,
+        "/api/v1/local-directory-configs/{directory_id}/invitations/{invitation_id}" + tail,
+        directory_id=_directory(ref.target),
+        invitation_id=ref.provider_invitation_id,
     )
 
 

@@ -8,6 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from ...domain.invitations import Provider, TargetKind
+from ...telemetry import Telemetry
 from ..auth import BearerAuth
 from ..base import ConnectionInfo
 from ..connection import Connection, HealthCheck
@@ -31,7 +32,9 @@ class ConductorOneConfig:
 
 
 def open_connection(
-    config: ConductorOneConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: ConductorOneConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Connection:
     """The connection's pooled client, credentials and adapter; the caller closes the client."""
     auth: httpx.Auth
@@ -55,6 +58,7 @@ def open_connection(
         transport=transport,
         reliability=config.reliability,
         name=config.name,
+        telemetry=telemetry,
     )
     info = ConnectionInfo(
         name=config.name,
@@ -63,5 +67,5 @@ def open_connection(
         default_target_id=config.default_directory,
     )
     port = ConductorOneDirectory(client)
-    health = HealthCheck(path("api", "v1", "local-directory-configs"), {"page_size": "10"})
+    health = HealthCheck(path("/api/v1/local-directory-configs"), {"page_size": "10"})
     return Connection(info, {port.kind: port}, client, health)

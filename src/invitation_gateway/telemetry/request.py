@@ -1,0 +1,105 @@
+"""The record of one request, filled in as it runs and written out once when it ends.
+
+The web layer opens a `RequestRecord` per request and keeps it in a context variable, so
+that the layers below can add to it without being handed it: the schema notes the operation,
+the caller and the error codes; the service notes idempotent replays and refused budgets. At
+the end, the web layer turns it into one log line, the request metrics and the span's name.
+
+Codes are ranked to give a request one `outcome`: `ok`, else its worst code, where a bug
+(`INTERNAL`) outranks an upstream or dependency failure, which outranks what the caller can
+fix. The log line's level follows: INFO, WARNING for system errors, ERROR for a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+REQUEST_ID_HEADER = "x-request-id"
+# A caller's id is kept when it is short and plain (UUIDs, ULIDs, W3C-style ids, base64url):
+# it goes into every log line, so nothing that could forge or break a line is accepted.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+
+_BUG = "INTERNAL"
+_SYSTEM = frozenset({"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT"})
+# What a refusal in front of GraphQL is, when the layer that refused did not say.
+_BY_STATUS = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    405: "BAD_REQUEST",
+    406: "BAD_REQUEST",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "BAD_REQUEST",
+    429: "RATE_LIMITED",
+}
+
+
+def request_id(sent: str | None) -> str:
+    """The caller's `X-Request-ID` when it is sane, else a fresh one."""
+    if sent is not None and _SANE_REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """What one request did, for its log line, metrics and span."""
+
+    request_id: str
+    status: int = 500  # the HTTP status answered (500 until an answer starts)
+    caller: str = "-"
+    operation_name: str | None = None
+    operation_type: str | None = None
+    root_fields: tuple[str, ...] = ()
+    codes: list[str] = field(default_factory=list)
+    replays: int = 0
+    rate_limited: list[str] = field(default_factory=list)  # which budgets refused ("creates")
+    span: object | None = None  # the request's span, when tracing is on
+
+    def note(self, code: str) -> None:
+        """One error code this request answered with (a user error or a top-level error)."""
+        self.codes.append(code)
+
+    @property
+    def operation(self) -> str:
+        """A low-cardinality name: the root field, `multiple`, or `-` before GraphQL ran."""
+        if len(self.root_fields) == 1:
+            return self.root_fields[0]
+        return "multiple" if self.root_fields else "-"
+
+    def outcome(self, status: int) -> str:
+        """`ok`, or the request's worst code (the HTTP refusal's when GraphQL never ran)."""
+        codes = self.codes or ([_BY_STATUS.get(status, "BAD_REQUEST")] if status >= 400 else [])
+        if not codes:
+            return "ok"
+        return max(codes, key=_rank)
+
+    def level(self, outcome: str) -> int:
+        rank = _rank(outcome)
+        return (logging.INFO, logging.WARNING, logging.ERROR)[rank]
+
+
+def _rank(code: str) -> int:
+    if code == _BUG:
+        return 2
+    return 1 if code in _SYSTEM or code.endswith("_UNAVAILABLE") else 0
+
+
+_CURRENT: ContextVar[RequestRecord | None] = ContextVar("gateway_request", default=None)
+
+
+def current_request() -> RequestRecord | None:
+    """The record of the request being served here, if any (None outside a request)."""
+    return _CURRENT.get()
+
+
+def open_request(record: RequestRecord) -> object:
+    """Make `record` the current one; pass the returned token to `close_request`."""
+    return _CURRENT.set(record)
+
+
+def close_request(token: object) -> None:
+    _CURRENT.reset(token)  # type: ignore[arg-type]
