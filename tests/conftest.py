@@ -6,12 +6,14 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 import redis
 import time_machine
 
 from invitation_gateway.sandbox import Sandbox, create_sandbox_app
 from tests.support.clock import FIXED_NOW
+from tests.support.databases import execute, run_sync
 from tests.support.gateway import GatewayClient, app_client
 from tests.support.logs import LogLines, captured_json_logs
 
@@ -88,6 +90,20 @@ def redis_url() -> str:
         reason = f"Redis is not reachable at {url} ({exc})"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI is set, so the Redis tests must run", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test PostgreSQL server's URL; skips (or under CI fails) when it is not reachable."""
+    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        run_sync(execute(url, "SELECT 1"))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI is set, so the PostgreSQL tests must run", pytrace=False)
         pytest.skip(reason)
     return url
 

@@ -9,17 +9,14 @@ against the emulators on real sockets.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -50,26 +47,6 @@ targets = [{ kind = "CLERK_APPLICATION" }]
 """
 API_KEY = "igw_" + "k" * 40
 WRONG_CLERK_KEY = "sk_test_wrongWRONGwrong0123456789abcd"
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> str:
-    """The test PostgreSQL server's URL; skips (or under CI fails) when it is not reachable."""
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-    async def ping() -> None:
-        connection = await asyncpg.connect(url, timeout=2)
-        await connection.close()
-
-    try:
-        with ThreadPoolExecutor(max_workers=1) as thread:  # outside any running event loop
-            thread.submit(asyncio.run, ping()).result()
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        reason = f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the PostgreSQL tests must run", pytrace=False)
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture
@@ -123,7 +100,7 @@ async def test_every_part_is_ok_against_the_emulators_redis_postgresql_and_a_jwk
     caller_files: CallerFiles,
     jwks: JwksServer,
     redis_url: str,
-    postgres_url: str,
+    postgres_server: str,
 ) -> None:
     """With everything reachable, each part is one `ok` line and the exit status is 0."""
     auth = AuthSettings(
@@ -133,7 +110,7 @@ async def test_every_part_is_ok_against_the_emulators_redis_postgresql_and_a_jwk
         auth=auth,
         policy=PolicySettings(file=caller_files.policy),
         redis_url=SecretStr(redis_url),
-        database_url=SecretStr(postgres_url),
+        database_url=SecretStr(postgres_server),
     )
     report = await diagnose(
         settings, environ={}, transport=sandbox.transport(), connections=sandbox.connections()

@@ -5,8 +5,11 @@ Errors a person can act on are one line on stderr and a non-zero exit, never a t
 configuration errors (exit 2: a variable or file, by name and line, never its value), a store
 that cannot be reached at start-up (`StartupError`), a file or socket the system refuses
 (`OSError`). In `serve` the stores are opened in the app's lifespan, inside uvicorn, so
-`_StartupErrors` turns those failures into one log line too. Anything else is a bug, and keeps
-its traceback: hiding it would leave nothing to fix it from.
+`serving.py` turns those failures into one log line too. Anything else is a bug, and keeps its
+traceback: hiding it would leave nothing to fix it from.
+
+This module parses the arguments and dispatches; running the servers under uvicorn is
+`serving.py`'s job.
 """
 
 from __future__ import annotations
@@ -20,16 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
+from . import serving
+from .serving import PROGRAM, load_settings, one_line
 from .settings import ConfigurationError
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-    from .settings import Settings
-
-PROGRAM = "invitation-gateway"
+    from starlette.types import ASGIApp
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{PROGRAM}: configuration error: {line}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or socket the system refused: its message names it
-        print(f"{PROGRAM}: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROGRAM}: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -177,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
             sys.stdout.write(sdl)
         return 0
 
-    _configure_logging(args)
+    serving.configure_command_logging(args.command, args.log_level)
     app: ASGIApp  # the gateway (a FastAPI app) or, for `emulate`, the emulators
     if args.command == "sandbox":
         from .sandbox import create_sandbox_app
@@ -198,115 +197,13 @@ def _run(args: argparse.Namespace) -> int:
         print(server.banner(f"http://{public}:{args.port}"), flush=True)
         app = server.app
     elif args.workers > 1:
-        _gateway_app()  # configuration errors now, once, not in every worker
-        _share_metrics_between_workers()
-        import uvicorn
-
-        # Each worker builds its own app (and its pools) from the same environment.
-        uvicorn.run(
-            f"{__name__}:_worker_app",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_config=None,  # our logging, configured again in each worker by the factory
-            access_log=False,  # the gateway logs each request itself
-            proxy_headers=False,
-        )
+        serving.run_workers(args.workers, host=args.host, port=args.port)
         return 0
     else:
-        app = _gateway_app()
+        app = serving.gateway_app()
 
-    import uvicorn
-
-    settle_memory()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    serving.run(app, host=args.host, port=args.port)
     return 0
-
-
-def _worker_app() -> ASGIApp:
-    """uvicorn's factory in each worker process of `serve --workers N`."""
-    from .telemetry.logs import configure_logging
-
-    log = _settings().log
-    configure_logging(log.format or "json", log.level)
-    app = _gateway_app()
-    settle_memory()
-    return app
-
-
-def _gateway_app() -> ASGIApp:
-    """`serve`'s app from the environment."""
-    from .app import create_app
-    from .diagnostics import store_url_problems
-    from .settings import MISSING_UPSTREAM
-
-    settings = _settings()
-    if not settings.configured_upstreams:
-        raise ConfigurationError(MISSING_UPSTREAM)
-    if problems := store_url_problems(settings):  # before the lifespan opens the stores
-        raise ConfigurationError("\n".join(problems))
-    return _StartupErrors(create_app(settings))  # ConfigurationError: reported by `main`
-
-
-def _configure_logging(args: argparse.Namespace) -> None:
-    """JSON lines for `serve`, readable ones for the sandbox and emulators, unless configured."""
-    from .telemetry.logs import configure_logging
-
-    log = _settings().log
-    fmt = log.format or ("json" if args.command == "serve" else "console")
-    configure_logging(fmt, (args.log_level or log.level).upper())
-
-
-def _share_metrics_between_workers() -> None:
-    """Prometheus multiprocess mode: each worker writes its values to one directory."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        import tempfile
-
-        # Inherited by the workers, which read it when prometheus-client is first imported.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
-            prefix="invitation-gateway-metrics-"
-        )
-
-
-def settle_memory() -> None:
-    """Collect once, then freeze what start-up built (modules, schema, pools) out of the GC.
-
-    Full collections otherwise walk every long-lived object again and again: they were the
-    p99 under load (issue "Fast", README "Performance"). Thresholds: see `GC_THRESHOLDS`.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-# Young collections every 50,000 allocations instead of 700 (measured: README "Performance").
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def _settings() -> Settings:
-    """The settings from the environment; `ConfigurationError`, one line per bad variable."""
-    from .settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        # Say which variable and why, never the value: it may be a secret.
-        lines = []
-        for error in exc.errors(include_input=False, include_url=False):
-            location = "__".join(str(part).upper() for part in error["loc"])
-            where = f"GATEWAY_{location}: " if location else ""
-            lines.append(f"{where}{error['msg']}")
-        raise ConfigurationError("\n".join(lines)) from None
 
 
 def _check_config(*, timeout: float, log_level: str | None) -> int:
@@ -319,7 +216,7 @@ def _check_config(*, timeout: float, log_level: str | None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        settings = _settings()
+        settings = load_settings()
     except ConfigurationError as exc:
         report = configuration_failure(str(exc))
     else:
@@ -332,57 +229,6 @@ def _check_config(*, timeout: float, log_level: str | None) -> int:
             file=sys.stderr,
         )
     return report.exit_status
-
-
-class _StartupErrors:
-    """`serve`'s app as uvicorn runs it: an expected start-up failure is one log line.
-
-    The lifespan opens the stores; when one cannot be reached (`StartupError`), a setting turns
-    out unusable, or the system refuses a file or socket, Starlette hands uvicorn the whole
-    traceback to log. For those, uvicorn gets the one-line message instead (it then says
-    "Application startup failed" and exits non-zero); any other failure keeps its traceback.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        from .accountability import StartupError
-
-        self.app = app
-        self._expected = (StartupError, ConfigurationError, OSError)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-        held: list[Message] = []
-
-        async def relay(message: Message) -> None:
-            if message["type"] == "lifespan.startup.failed":
-                held.append(message)  # sent below, once we know what failed
-                return
-            await send(message)
-
-        try:
-            await self.app(scope, receive, relay)
-        except self._expected as exc:
-            if not held:  # not a start-up failure (shutdown): as uvicorn would report it
-                raise
-            await send({"type": "lifespan.startup.failed", "message": _startup_message(exc)})
-        except BaseException:
-            for message in held:
-                await send(message)
-            raise
-
-
-def _startup_message(exc: BaseException) -> str:
-    if isinstance(exc, ConfigurationError):
-        return f"{PROGRAM}: configuration error: {_one_line(exc)}"
-    if isinstance(exc, OSError):
-        return f"{PROGRAM}: cannot start: {_one_line(exc)}"
-    return f"{PROGRAM}: {_one_line(exc)}"  # StartupError: "cannot start: <store> ..."
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

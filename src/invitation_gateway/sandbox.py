@@ -9,6 +9,7 @@ also mounted under `/emulators/…` so a person can look at their state or injec
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,7 +145,9 @@ def create_sandbox_app(sandbox: Sandbox | None = None) -> FastAPI:
             revocable_id=revocable,
             staging_organization_id=sandbox.staging_organization_id or None,
         ),
-        environ={},  # the sandbox reads no connections file: its connections are its own
+        # No connections file (its connections are its own), but the OTEL_* variables: traces
+        # can be tried on the sandbox (README "Operating").
+        environ={k: v for k, v in os.environ.items() if k.startswith("OTEL_")},
         connections=sandbox.connections(),
     )
     app.mount("/emulators/conductorone", sandbox.conductorone.app)

@@ -6,69 +6,35 @@ server (`TEST_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/postg
 test session creates its own database `igw_test_<random>` there and drops it at the end, and
 each test drops the audit tables after itself, so parallel runs and tests never share rows.
 Without a reachable server the PostgreSQL cases are skipped with the reason, except under CI,
-where they fail: a green CI must have run them.
+where they fail: a green CI must have run them (`postgres_server`, in `tests/conftest.py`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-import asyncpg
 import pytest
 
 from invitation_gateway.audit import AuditLog
 from invitation_gateway.audit.config import audit_url_from_env
 from invitation_gateway.emulators import ManualClock
 from tests.support.clock import manual_clock
+from tests.support.databases import execute, run_sync
 
-T = TypeVar("T")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def run_sync(work: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from synchronous code, even inside a running event loop."""
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, work).result()
-
-
-async def _execute(url: str, *statements: str) -> None:
-    connection = await asyncpg.connect(url, timeout=2)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """The test PostgreSQL server's URL; skips (or under CI fails) when it is not reachable."""
-    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        run_sync(_execute(url, "SELECT 1"))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        reason = f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI is set, so the PostgreSQL tests must run", pytrace=False)
-        pytest.skip(reason)
-    return url
 
 
 @pytest.fixture(scope="session")
 def postgres_database(postgres_server: str) -> Iterator[str]:
     """A plain `postgresql://` URL of a database of this session's own, dropped afterwards."""
     name = f"igw_test_{uuid.uuid4().hex[:16]}"
-    run_sync(_execute(postgres_server, f'CREATE DATABASE "{name}"'))
+    run_sync(execute(postgres_server, f'CREATE DATABASE "{name}"'))
     base, _, _ = postgres_server.rpartition("/")
     yield f"{base}/{name}"
-    run_sync(_execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_sync(execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @dataclass(frozen=True)
@@ -92,7 +58,7 @@ def audit_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Au
         return
     database: str = request.getfixturevalue("postgres_database")
     yield AuditBackend("postgresql", {"GATEWAY_DATABASE_URL": database})
-    run_sync(_execute(database, "DROP TABLE IF EXISTS audit_records, audit_alembic_version"))
+    run_sync(execute(database, "DROP TABLE IF EXISTS audit_records, audit_alembic_version"))
 
 
 @pytest.fixture

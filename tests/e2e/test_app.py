@@ -167,7 +167,9 @@ async def test_the_probe_is_cached_but_the_circuit_is_read_on_every_report(
         assert await clerk() == (True, "CLOSED", True)
         sandbox.clerk.faults.add(status=503, method="GET", times=1)
         with pytest.raises(ProviderUnavailable):
-            await client.send("GET", path("/invitations"), operation="list", retry=RetryPolicy.NEVER)
+            await client.send(
+                "GET", path("/invitations"), operation="list", retry=RetryPolicy.NEVER
+            )
         probes = len(sandbox.clerk.requests)
         now[0] += CACHE_SECONDS - 0.5
         assert await clerk() == (True, "OPEN", False)  # cached probe, live breaker

@@ -8,6 +8,11 @@ support/
   servers.py                 serve an ASGI app on a loopback port; refusing and black-holed ports
   conductorone_token_rig.py  ConductorOne's OAuth client on the emulator, one manual clock for both
   conductorone_spec.py       strict models of ConductorOne's local-directory answers, from its spec
+  jwks_server.py             a JWKS endpoint and signed (or forged) JWTs
+  replicas.py                two stores or limiters on one backend, as two replicas see it
+  idempotency.py             idempotency store helpers
+  databases.py               PostgreSQL for the tests: reach it, run statements from sync code
+  logs.py                    the log lines as `serve` renders them (JSON), captured for a test
 ```
 
 Tests import these modules by name (`from tests.support.gateway import GatewayClient`); fixtures

@@ -101,6 +101,17 @@ async def test_error_bodies_are_logged_with_the_upstream_request_id(json_logs: L
     await upstream.aclose()
 
 
+async def test_a_body_its_encoding_does_not_describe_is_unreadable() -> None:
+    """Garbage declared as gzip is UPSTREAM_UNAVAILABLE ("could not read"), not a bug."""
+    garbled = httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}
+    )
+    upstream = client(Provider.CONDUCTORONE, garbled, "request-id")
+    with pytest.raises(errors.ProviderUnavailable, match="could not read"):
+        await ConductorOneDirectory(upstream).get(C1_REF)
+    await upstream.aclose()
+
+
 async def test_a_huge_body_is_not_read_past_the_cap() -> None:
     """A body larger than the cap is refused as unreadable rather than buffered."""
     huge = httpx.Response(200, content=b"{" + b" " * (MAX_BODY_BYTES + 10) + b"}")

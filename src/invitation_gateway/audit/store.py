@@ -17,6 +17,8 @@ Every store failure is `AuditUnavailable`, naming the backend and where, never t
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -52,6 +54,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_MIGRATE_PATIENCE = 60.0  # seconds a migration waits for replicas migrating the same file
+
+
 class AuditLog:
     """The audit records of one database; open with `AuditLog.open(url)`."""
 
@@ -82,10 +87,24 @@ class AuditLog:
         return f"<AuditLog {self._backend.location}>"
 
     async def migrate(self) -> SchemaChange:
-        """Create the schema, or upgrade it to this code's newest revision; safe to repeat."""
-        with self._translated():
-            async with self._engines.schema.begin() as connection:
-                return await connection.run_sync(upgrade)
+        """Create the schema, or upgrade it to this code's newest revision; safe to repeat.
+
+        Replicas starting together on one SQLite file queue for its write lock; one waits
+        SQLite's busy timeout (5 s), and on a loaded host that may not be enough for the
+        others' migrations, so a migration finding the file locked tries again, for up to
+        `_MIGRATE_PATIENCE` seconds. PostgreSQL queues on an advisory lock instead.
+        """
+        deadline = time.monotonic() + _MIGRATE_PATIENCE
+        while True:
+            try:
+                with self._translated():
+                    async with self._engines.schema.begin() as connection:
+                        return await connection.run_sync(upgrade)
+            except AuditUnavailable as exc:
+                locked = "database is locked" in str(exc)
+                if not locked or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(0.1)
 
     async def check(self) -> None:
         """Connect once and run a trivial statement: raises `AuditUnavailable` if it cannot."""
@@ -95,6 +114,15 @@ class AuditLog:
 
     async def start(self, entry: AuditEntry) -> int:
         """Record an attempt as "started" (before the upstream call); returns the record's id."""
+        return await self._insert(entry, STARTED)
+
+    async def refused(self, entry: AuditEntry, outcome: str) -> int:
+        """Record an attempt refused before any upstream call, complete in one write."""
+        if not outcome or outcome in {STARTED, "ok"}:
+            raise ValueError(f"a refused attempt ends with an error code, not {outcome!r}")
+        return await self._insert(entry, outcome)
+
+    async def _insert(self, entry: AuditEntry, outcome: str) -> int:
         at = self._clock()
         if at.tzinfo is None:
             raise ValueError("the audit clock must give timezone-aware times")
@@ -107,11 +135,10 @@ class AuditLog:
             "target_connection": entry.target.connection,
             "email": entry.email,
             "roles": list(entry.roles),
-            "outcome": STARTED,
+            "outcome": outcome,
         }
         with self._translated():
-            async with self._engines.statement.begin() as connection:
-                return int((await connection.execute(_START, values)).scalar_one())
+            return int((await self._engines.writes.run(_START, values)).scalar)
 
     async def complete(
         self,
@@ -134,8 +161,7 @@ class AuditLog:
             "new_upstream_request_id": upstream_request_id,
         }
         with self._translated():
-            async with self._engines.statement.begin() as connection:
-                result = await connection.execute(_COMPLETE, values)
+            result = await self._engines.writes.run(_COMPLETE, values)
         if result.rowcount != 1:
             raise LookupError(f"no started audit record has the id {record_id}")
 
@@ -174,6 +200,7 @@ class AuditLog:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
+        await self._engines.writes.aclose()
         await self._engines.read.dispose()
 
     async def __aenter__(self) -> AuditLog:

@@ -7,7 +7,8 @@ the circuit breaker (`reliability.py`), never following redirects, a cap on how 
 is read, and turning transport failures into domain errors. Which answers adapters see and
 which become errors (5xx, 429, rejected credentials) is `answers.py`'s screening: adapters get
 back an `UpstreamResponse` only for answers they must interpret themselves (2xx and the
-explainable 4xx). Metrics and tracing hook in here too, in `send`.
+explainable 4xx). Each attempt is reported once, however it ends (`observation.py`: its log
+line, metrics and span).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from urllib.parse import quote
 
 import httpx
 import stamina
-from opentelemetry import propagate, trace
 from pydantic import BaseModel
 
 from .. import __version__
@@ -32,6 +32,7 @@ from ..telemetry import Telemetry
 from .answers import AnswerScreen, UpstreamResponse, excerpt, provider_name
 from .auth import AuthFlowError
 from .base import UPSTREAM_REQUEST_IDS
+from .observation import Attempt, CallObserver
 from .reliability import (
     AttemptFailed,
     CircuitBreaker,
@@ -42,9 +43,11 @@ from .reliability import (
     never_reached,
     retry_decision,
 )
+from .transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
+_POOL = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 MAX_BODY_BYTES = 1 << 20  # an invitation answer is a few kB; more than 1 MiB is not one
 
 
@@ -105,11 +108,13 @@ class UpstreamClient:
         self.breaker = CircuitBreaker(f"{provider.value}/{name}", self.reliability)
         self._answers = AnswerScreen(provider)
         self._request_id_header = request_id_header
-        self._host = httpx.URL(base_url).host
+        self._observer = CallObserver(telemetry, provider.value, name, httpx.URL(base_url).host)
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
-            transport=transport,
+            # aiohttp underneath httpx's API: half the CPU per call (transport.py); it carries
+            # the pool's limits (httpx ignores `limits=` once a transport is given).
+            transport=transport or AiohttpTransport(limits=_POOL),
             timeout=self.reliability.httpx_timeout(),
             # ConductorOne redirects ids like "" or "." to the collection (conductorone-notes.md
             # §6.1): following that would act on the wrong resource, so a 3xx is an error.
@@ -119,7 +124,6 @@ class UpstreamClient:
                 "Accept": "application/json",
                 **(headers or {}),
             },
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
 
     def read(self, model: type[_M], answer: UpstreamResponse, operation: str) -> _M:
@@ -216,45 +220,19 @@ class UpstreamClient:
 
     async def _attempt(self, call: _Call, number: int) -> UpstreamResponse:
         """One HTTP exchange, observed: one log line, its metrics and (tracing on) a span."""
-        seen = _Seen()
+        attempt = Attempt(call.method, call.path.template, call.operation, number)
         started = time.perf_counter()
-        tracing = self._telemetry.tracing if self._telemetry else None
-        if tracing is None:
-            try:
-                return await self._exchange(call, seen, None)
-            except asyncio.CancelledError:
-                seen.status = "cancelled"  # its call's budget ran out, or its caller went away
-                raise
-            finally:
-                self._observe(call, number, seen, time.perf_counter() - started)
-        with tracing.tracer.start_as_current_span(
-            f"{call.method} {call.path.template}",
-            kind=trace.SpanKind.CLIENT,
-            attributes={
-                "http.request.method": call.method,
-                "url.template": call.path.template,
-                "server.address": self._host,
-                "gateway.provider": self.provider.value,
-                "gateway.connection": self.name,
-                "gateway.operation": call.operation,
-                "http.request.resend_count": number - 1,
-            },
-        ) as span:
-            headers: dict[str, str] = {}
-            propagate.inject(headers)  # W3C traceparent: this span is the upstream's parent
-            try:
-                return await self._exchange(call, seen, headers)
-            except asyncio.CancelledError:
-                seen.status = "cancelled"
-                raise
-            finally:
-                self._observe(call, number, seen, time.perf_counter() - started)
-                span.set_attribute("http.response.status_code", seen.status_code or 0)
-                if seen.status_code is None or seen.status_code >= 500:
-                    span.set_attribute("error.type", seen.status)
+        span = self._observer.start_span(attempt)  # None unless tracing is on
+        try:
+            return await self._exchange(call, attempt, span.headers if span else None)
+        except asyncio.CancelledError:
+            attempt.status = "cancelled"  # its call's budget ran out, or its caller went away
+            raise
+        finally:
+            self._observer.observe(attempt, time.perf_counter() - started, span)
 
     async def _exchange(
-        self, call: _Call, seen: _Seen, headers: dict[str, str] | None
+        self, call: _Call, attempt: Attempt, headers: dict[str, str] | None
     ) -> UpstreamResponse:
         """One HTTP exchange: the answer, or an `AttemptFailed` saying whether it reached."""
         operation = call.operation
@@ -262,13 +240,18 @@ class UpstreamClient:
             async with self._client.stream(
                 call.method, call.path, json=call.json_body, params=call.params, headers=headers
             ) as response:
-                seen.answered(response.status_code, response.headers.get(self._request_id_header))
+                attempt.answered(
+                    response.status_code, response.headers.get(self._request_id_header)
+                )
                 body = await _read_capped(response)
+        except httpx.DecodingError as exc:  # a body its Content-Encoding does not describe
+            attempt.failed("undecodable", exc)
+            raise Outage(self.unreadable(), reached=True) from exc
         except httpx.TimeoutException as exc:
-            seen.failed("timeout", exc)
+            attempt.failed("timeout", exc)
             raise Outage(self._timed_out(), reached=not never_reached(exc)) from exc
         except httpx.TransportError as exc:
-            seen.failed("transport_error", exc)
+            attempt.failed("transport_error", exc)
             unavailable = ProviderUnavailable(
                 f"{provider_name(self.provider)} could not be reached", provider=self.provider
             )
@@ -277,7 +260,7 @@ class UpstreamClient:
             # The auth flow could not obtain a credential (e.g. ConductorOne's token exchange).
             # Its message holds the token endpoint's status and an excerpt of its answer, never
             # the client secret.
-            seen.failed("no_token", exc)
+            attempt.failed("no_token", exc)
             if exc.status == 429:
                 raise ProviderRateLimited(
                     f"{provider_name(self.provider)} is rate limiting the gateway; retry later",
@@ -298,7 +281,7 @@ class UpstreamClient:
             status=response.status_code,
             headers=response.headers,
             body=body or b"",
-            request_id=seen.request_id,
+            request_id=attempt.request_id,
         )
         heard = UPSTREAM_REQUEST_IDS.get()
         if heard is not None and answer.request_id:
@@ -307,65 +290,8 @@ class UpstreamClient:
             self._answers.log(logging.ERROR, operation, answer, "body exceeded the size cap")
             raise self.unreadable()
         if answer.status >= 300:
-            seen.excerpt = excerpt(answer)
+            attempt.excerpt = excerpt(answer)
         return self._answers.screen(operation, answer)
-
-    def _observe(self, call: _Call, number: int, seen: _Seen, elapsed: float) -> None:
-        """The attempt's one log line and its metrics; path templates only, never ids."""
-        provider = self.provider.value
-        if self._telemetry is not None:
-            metrics = self._telemetry.metrics
-            metrics.upstream_requests.labels(provider, self.name, call.operation, seen.status).inc()
-            metrics.upstream_duration.labels(provider, self.name, call.operation).observe(elapsed)
-            if number > 1:
-                metrics.upstream_retries.labels(provider, self.name, call.operation).inc()
-        # The gateway's own credentials or a redirect: an operator must act. Anything else the
-        # upstream does is expected, and the request's line says what the caller got.
-        code = seen.status_code
-        level = (
-            logging.ERROR if code in {401, 407} or (code and 300 <= code < 400) else logging.INFO
-        )
-        if not logger.isEnabledFor(level):
-            return
-        fields: dict[str, object] = {
-            "provider": provider,
-            "connection": self.name,
-            "operation": call.operation,
-            "method": call.method,
-            "path": call.path.template,
-            "status": seen.status,
-            "attempt": number,
-            "duration_ms": round(elapsed * 1000, 2),
-            "upstream_request_id": seen.request_id,
-        }
-        if seen.error:
-            fields["error"] = seen.error
-        if seen.excerpt:
-            fields["body"] = seen.excerpt
-        logger.log(level, "upstream call", extra=fields)
-
-
-class _Seen:
-    """What one attempt got: an HTTP status (and the upstream's request id) or a failure."""
-
-    __slots__ = ("error", "excerpt", "request_id", "status", "status_code")
-
-    def __init__(self) -> None:
-        self.status = "error"  # until it answers or fails as expected: a bug, or cancelled
-        self.status_code: int | None = None
-        self.request_id: str | None = None
-        self.error: str | None = None
-        self.excerpt: str | None = None
-
-    def answered(self, status_code: int, request_id: str | None) -> None:
-        self.status, self.status_code, self.request_id = str(status_code), status_code, request_id
-
-    def failed(self, kind: str, exc: Exception) -> None:
-        # httpx's and the auth flow's messages name no URL and no secret (the token flow's
-        # holds the endpoint's status and an excerpt of its answer).
-        detail = str(exc)[:300]
-        self.status = kind
-        self.error = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 async def _read_capped(response: httpx.Response) -> bytes | None:

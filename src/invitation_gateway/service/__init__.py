@@ -99,6 +99,11 @@ class InvitationService:
         return await self._create_recorded(draft, caller)
 
     async def _create_recorded(self, draft: NewInvitation, caller: Caller) -> Invitation:
+        try:
+            port, new = self._prepare(draft, caller)
+        except (InvalidInvitationInput, InvitationForbidden) as exc:
+            await self._record_refusal(caller, draft, exc)
+            raise
         async with self._accounting.recorded(
             caller,
             "create",
@@ -106,11 +111,10 @@ class InvitationService:
             email=draft.email,
             roles=draft.roles,
         ) as recording:
-            recording.invitation = await self._create(draft, caller)
+            recording.invitation = await self._create(port, new, caller)
             return recording.invitation
 
-    async def _create(self, draft: NewInvitation, caller: Caller) -> Invitation:
-        port, new = self._prepare(draft, caller)
+    async def _create(self, port: InvitationPort, new: NewInvitation, caller: Caller) -> Invitation:
         if new.idempotency_key is None or self._idempotency is None:
             return await port.create(new)
         # Keys are scoped per caller and connection: two callers (or two Clerk instances) can
@@ -272,15 +276,15 @@ class InvitationService:
             return requested
 
     async def _record_refusal(self, caller: Caller, draft: NewInvitation, exc: Exception) -> None:
-        """A bulk item refused before any upstream call is still an attempt: recorded."""
-        record = await self._accounting.begin(
+        """An attempt refused before any upstream call is still recorded, in one write."""
+        await self._accounting.refused(
             caller,
             "create",
             self._record_target(draft.target),
+            exc,
             email=draft.email,
             roles=draft.roles,
         )
-        await self._accounting.finish(record, exc, [])
 
     def _allows(
         self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str] = ()

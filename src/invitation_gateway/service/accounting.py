@@ -51,6 +51,8 @@ def _storable(text: str) -> str:
 class AuditSink(Protocol):
     async def start(self, entry: AuditEntry) -> int: ...
 
+    async def refused(self, entry: AuditEntry, outcome: str) -> int: ...
+
     async def complete(
         self,
         record_id: int,
@@ -130,19 +132,29 @@ class Accounting:
         """Write the `started` record (None without an audit log); before any upstream call."""
         if self.audit is None:
             return None
-        entry = AuditEntry(
-            caller=_storable(caller.id),
-            action=action,
-            target=AuditTarget(
-                target.kind.value,
-                _storable(target.id) if target.id is not None else None,
-                _storable(target.connection or "default"),
-            ),
-            email=_storable(email) if email is not None else None,
-            roles=tuple(_storable(role) for role in roles),
-        )
+        entry = _entry(caller, action, target, email, roles)
         try:
             return await self.audit.start(entry)
+        except Exception as exc:
+            raise self._down(self.audit_backend) from exc
+
+    async def refused(
+        self,
+        caller: Caller,
+        action: Action,
+        target: InvitationTarget,
+        error: BaseException,
+        *,
+        email: str | None = None,
+        roles: tuple[str, ...] = (),
+    ) -> None:
+        """Record an attempt refused before any upstream call (bad input, the policy): one
+        write, already complete, where an attempt that reaches an upstream takes two."""
+        if self.audit is None:
+            return
+        entry = _entry(caller, action, target, email, roles)
+        try:
+            await self.audit.refused(entry, self.outcome_code(error))
         except Exception as exc:
             raise self._down(self.audit_backend) from exc
 
@@ -196,3 +208,24 @@ class Accounting:
             f"the gateway's {backend} is unavailable; no change was made, retry later",
             dependency=backend,
         )
+
+
+def _entry(
+    caller: Caller,
+    action: Action,
+    target: InvitationTarget,
+    email: str | None,
+    roles: tuple[str, ...],
+) -> AuditEntry:
+    """The record of an attempt, every field storable whatever the input (escaped, capped)."""
+    return AuditEntry(
+        caller=_storable(caller.id),
+        action=action,
+        target=AuditTarget(
+            target.kind.value,
+            _storable(target.id) if target.id is not None else None,
+            _storable(target.connection or "default"),
+        ),
+        email=_storable(email) if email is not None else None,
+        roles=tuple(_storable(role) for role in roles),
+    )

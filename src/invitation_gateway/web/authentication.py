@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..callers.errors import Unauthenticated
 from ..callers.identity import DEV_CALLER, NOBODY, Caller
-from .graphql_http import error_content_type
+from .media_types import error_content_type
 
 
 class _Decision(Protocol):

@@ -11,7 +11,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .graphql_http import error_content_type
+from .media_types import error_content_type
 
 
 class BodySizeLimit:

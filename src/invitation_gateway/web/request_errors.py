@@ -16,7 +16,7 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .graphql_http import GRAPHQL_RESPONSE_JSON, error_content_type
+from .media_types import GRAPHQL_RESPONSE_JSON, error_content_type
 
 _MAX_MESSAGE = 500
 _GRAPHQL_RESPONSE = GRAPHQL_RESPONSE_JSON.encode()

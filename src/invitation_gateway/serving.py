@@ -1,0 +1,191 @@
+"""Running `serve`, `sandbox` and `emulate` under uvicorn, as `cli.py` dispatches them.
+
+`serve`'s app is built from the environment (`gateway_app`), its store URLs checked before the
+lifespan opens the stores; with `--workers N` each worker process builds its own through the
+factory `_worker_app`, the metrics shared in one directory. Logs are JSON lines for `serve` and
+readable ones for the sandbox and the emulators, unless configured. Before uvicorn runs, what
+start-up built is frozen out of the garbage collector (`settle_memory`).
+
+An expected start-up failure (a store that cannot be reached, an unusable setting, a file or
+socket the system refuses) is one log line, by `_StartupErrors`, as the command itself reports
+one; any other failure keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from .settings import ConfigurationError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from .settings import Settings
+
+PROGRAM = "invitation-gateway"  # what the command's one-line messages start with
+
+# Young collections every 50,000 allocations instead of 700 (measured: README "Performance").
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; `ConfigurationError`, one line per bad variable."""
+    from .settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Say which variable and why, never the value: it may be a secret.
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            location = "__".join(str(part).upper() for part in error["loc"])
+            where = f"GATEWAY_{location}: " if location else ""
+            lines.append(f"{where}{error['msg']}")
+        raise ConfigurationError("\n".join(lines)) from None
+
+
+def configure_command_logging(command: str, log_level: str | None) -> None:
+    """JSON lines for `serve`, readable ones for the sandbox and emulators, unless configured."""
+    from .telemetry.logs import configure_logging
+
+    log = load_settings().log
+    fmt = log.format or ("json" if command == "serve" else "console")
+    configure_logging(fmt, (log_level or log.level).upper())
+
+
+def gateway_app() -> ASGIApp:
+    """`serve`'s app from the environment."""
+    from .app import create_app
+    from .diagnostics import store_url_problems
+    from .settings import MISSING_UPSTREAM
+
+    settings = load_settings()
+    if not settings.configured_upstreams:
+        raise ConfigurationError(MISSING_UPSTREAM)
+    if problems := store_url_problems(settings):  # before the lifespan opens the stores
+        raise ConfigurationError("\n".join(problems))
+    return _StartupErrors(create_app(settings))  # ConfigurationError: reported by `main`
+
+
+def run(app: ASGIApp, *, host: str, port: int) -> None:
+    """Serve `app` in this process until interrupted."""
+    import uvicorn
+
+    settle_memory()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,  # our logging, configured by `configure_command_logging`
+        access_log=False,  # the gateway logs each request itself
+        proxy_headers=False,
+    )
+
+
+def run_workers(workers: int, *, host: str, port: int) -> None:
+    """`serve --workers N`: N worker processes on one port, each building its own app."""
+    gateway_app()  # configuration errors now, once, not in every worker
+    _share_metrics_between_workers()
+    import uvicorn
+
+    # Each worker builds its own app (and its pools) from the same environment.
+    uvicorn.run(
+        f"{__name__}:_worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,  # our logging, configured again in each worker by the factory
+        access_log=False,  # the gateway logs each request itself
+        proxy_headers=False,
+    )
+
+
+def _worker_app() -> ASGIApp:
+    """uvicorn's factory in each worker process of `serve --workers N`."""
+    from .telemetry.logs import configure_logging
+
+    log = load_settings().log
+    configure_logging(log.format or "json", log.level)
+    app = gateway_app()
+    settle_memory()
+    return app
+
+
+def _share_metrics_between_workers() -> None:
+    """Prometheus multiprocess mode: each worker writes its values to one directory."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        # Inherited by the workers, which read it when prometheus-client is first imported.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix="invitation-gateway-metrics-"
+        )
+
+
+def settle_memory() -> None:
+    """Collect once, then freeze what start-up built (modules, schema, pools) out of the GC.
+
+    Full collections otherwise walk every long-lived object again and again: they were the
+    p99 under load (issue "Fast", README "Performance"). Thresholds: see `GC_THRESHOLDS`.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+class _StartupErrors:
+    """`serve`'s app as uvicorn runs it: an expected start-up failure is one log line.
+
+    The lifespan opens the stores; when one cannot be reached (`StartupError`), a setting turns
+    out unusable, or the system refuses a file or socket, Starlette hands uvicorn the whole
+    traceback to log. For those, uvicorn gets the one-line message instead (it then says
+    "Application startup failed" and exits non-zero); any other failure keeps its traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        from .accountability import StartupError
+
+        self.app = app
+        self._expected = (StartupError, ConfigurationError, OSError)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def relay(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)  # sent below, once we know what failed
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, relay)
+        except self._expected as exc:
+            if not held:  # not a start-up failure (shutdown): as uvicorn would report it
+                raise
+            await send({"type": "lifespan.startup.failed", "message": _startup_message(exc)})
+        except BaseException:
+            for message in held:
+                await send(message)
+            raise
+
+
+def _startup_message(exc: BaseException) -> str:
+    if isinstance(exc, ConfigurationError):
+        return f"{PROGRAM}: configuration error: {one_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"{PROGRAM}: cannot start: {one_line(exc)}"
+    return f"{PROGRAM}: {one_line(exc)}"  # StartupError: "cannot start: <store> ..."
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message folded onto one line (its type's name when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
