@@ -30,10 +30,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from ._writes import AsyncWrites, ThreadWrites, Writes
+from ._writes import BEGIN_OPTION, AsyncWrites, ThreadWrites, Writes
 
-_BEGIN = "audit_begin"
-"""Execution option for SQLite: how `_on_begin` opens a transaction ("none", "immediate")."""
+_BEGIN = BEGIN_OPTION  # how `_on_begin` opens a transaction ("none", "immediate")
 
 _SQLITE_BUSY_TIMEOUT_MS = 5_000
 _POSTGRES_DEFAULTS = {"timeout": 5.0, "command_timeout": 10.0}
@@ -107,7 +106,7 @@ def create_engines(url: str) -> tuple[Engines, Backend]:
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed)
         statement = engine.execution_options(**{_BEGIN: "none"})
-        writer = _sqlite_sync_engine(parsed).execution_options(**{_BEGIN: "none"})
+        writer = _sqlite_sync_engine(parsed)
         engines = Engines(
             read=engine,
             statement=statement,

@@ -22,6 +22,9 @@ from typing import Any
 from sqlalchemy import Engine, Executable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+BEGIN_OPTION = "audit_begin"
+"""Execution option for SQLite: how a transaction opens ("none", "immediate"); `_engine.py`."""
+
 
 @dataclass(frozen=True, slots=True)
 class Written:
@@ -52,22 +55,85 @@ class AsyncWrites(Writes):
 
 
 class ThreadWrites(Writes):
+    """SQLite: writes queue up while the thread is busy and go together, in one transaction.
+
+    Group commit: a write waiting for the thread joins whatever is queued, and the whole queue
+    is one hop and one commit. Alone, a write goes alone; under 16 concurrent requests the
+    hops and commits are shared by the batch. Each write still returns only once it is
+    committed, with its own result or its own error.
+    """
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._transactions = engine.execution_options(**{BEGIN_OPTION: "immediate"})
+        self._alone = engine.execution_options(**{BEGIN_OPTION: "none"})  # SQLite autocommit
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
+        self._queue: list[_Queued] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def run(self, statement: Executable, values: dict[str, Any]) -> Written:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._run, statement, values)
+        queued = _Queued(statement, values, loop.create_future())
+        self._queue.append(queued)
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return await queued.future
 
-    def _run(self, statement: Executable, values: dict[str, Any]) -> Written:
-        with self._engine.connect() as connection:
-            result = connection.execute(statement, values)
-            written = Written(result.scalar_one() if result.returns_rows else None, result.rowcount)
-            connection.commit()  # SQLite committed the statement itself; this ends SQLAlchemy's
-        return written
+    async def _flush(self) -> None:
+        """Write what is queued, again and again until nothing is; then let the next one lead."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    outcomes = await loop.run_in_executor(self._thread, self._write, batch)
+                except BaseException as exc:  # the transaction failed: every write in it did
+                    for queued in batch:
+                        if not queued.future.done():
+                            queued.future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for queued, outcome in zip(batch, outcomes, strict=True):
+                    if queued.future.done():  # its request went away; the write stands
+                        continue
+                    if isinstance(outcome, Exception):
+                        queued.future.set_exception(outcome)
+                    else:
+                        queued.future.set_result(outcome)
+        finally:
+            self._flusher = None
+
+    def _write(self, batch: list[_Queued]) -> list[Written | Exception]:
+        if len(batch) == 1:  # one statement commits by itself: no BEGIN, no COMMIT
+            [queued] = batch
+            with self._alone.connect() as connection:
+                result = connection.execute(queued.statement, queued.values)
+                scalar = result.scalar_one() if result.returns_rows else None
+                connection.commit()  # ends SQLAlchemy's transaction; SQLite has committed
+            return [Written(scalar, result.rowcount)]
+        outcomes: list[Written | Exception] = []
+        # One transaction: BEGIN IMMEDIATE ... COMMIT. A statement that fails undoes only
+        # itself (SQLite's statements are atomic) and fails only its own write.
+        with self._transactions.begin() as connection:
+            for queued in batch:
+                try:
+                    result = connection.execute(queued.statement, queued.values)
+                except Exception as exc:
+                    outcomes.append(exc)
+                    continue
+                scalar = result.scalar_one() if result.returns_rows else None
+                outcomes.append(Written(scalar, result.rowcount))
+        return outcomes
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._engine.dispose)
         self._thread.shutdown(wait=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    statement: Executable
+    values: dict[str, Any]
+    future: asyncio.Future[Written]
