@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -623,3 +624,52 @@ async def test_api_key_without_a_keys_file(make_verifier: Verifier, api_key: str
     with pytest.raises(Unauthenticated) as refusal:
         await authenticator.authenticate(None, api_key)
     assert refusal.value.reason == "unknown api key"
+
+
+def _counting_decode(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Spy on signature checks: each call of jwt.decode is one token verified in full."""
+    import invitation_gateway.callers.jwt as module
+
+    calls: list[str] = []
+    real = module.jwt.decode
+
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(module.jwt, "decode", decode)
+    return calls
+
+
+async def test_a_verified_token_is_not_verified_again_for_a_while(
+    server: JwksServer,
+    rsa_signer: Signer,
+    make_verifier: Verifier,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same token again within 60 s: the same caller, no second signature check."""
+    server.serve(rsa_signer)
+    decoded = _counting_decode(monkeypatch)
+    verifier = make_verifier()
+    token = rsa_signer.token(claims())
+    first = await verifier.verify(token)
+    clock.advance(59)
+    assert await verifier.verify(token) == first
+    assert len(decoded) == 1
+    clock.advance(1)  # 60 s: verified in full again
+    await verifier.verify(token)
+    assert len(decoded) == 2
+
+
+async def test_a_remembered_token_still_expires(
+    server: JwksServer, rsa_signer: Signer, make_verifier: Verifier
+) -> None:
+    """Remembering a token never outlives its exp (plus the same 30 s leeway)."""
+    server.serve(rsa_signer)
+    now = claims()["iat"]
+    verifier = make_verifier()  # its monotonic clock stays put: only exp can end the memory
+    token = rsa_signer.token(claims(exp=now + 5))
+    await verifier.verify(token)
+    with time_machine.travel(now + 5 + 31, tick=False):
+        assert await refused(verifier, token) == "expired"

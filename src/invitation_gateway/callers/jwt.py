@@ -68,6 +68,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+VERIFIED_FOR = 60.0  # seconds a verified token is trusted again without its signature checked
+VERIFIED_MAX = 10_000  # tokens remembered at most
+
+
 class JwtVerifier:
     """Verifies bearer JWTs against a JWKS URL; `verify` returns the caller or raises."""
 
@@ -84,6 +88,7 @@ class JwtVerifier:
         min_refetch_interval: float = 30,
         cache_ttl: float = 600,
         fetch_timeout: float = 5,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._jwks_url = validate_jwks_url(jwks_url)
         self._issuer = issuer or None
@@ -102,9 +107,37 @@ class JwtVerifier:
         self._attempts = 0  # fetches finished: a waiter that sees it move skips its own
         self._last_failed = False
         self._lock = asyncio.Lock()
+        self._wall_clock = wall_clock
+        # Token -> its caller, its expiry (wall clock, with the leeway), and until when (this
+        # verifier's clock) it is trusted without being verified again.
+        self._verified: dict[str, tuple[Caller, float, float]] = {}
 
     async def verify(self, token: str) -> Caller:
-        """The caller a valid token names (`jwt:<sub>`); Unauthenticated(reason) otherwise."""
+        """The caller a valid token names (`jwt:<sub>`); Unauthenticated(reason) otherwise.
+
+        A browser sends the same token with every request until it expires, and checking its
+        signature was a third of a request's CPU (README "Performance"). So a token verified
+        once is trusted again, without its signature being checked, until it expires (with
+        the same leeway), for at most `VERIFIED_FOR` seconds, and never past the refetch of
+        the key set it was verified with.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            caller, expires, trusted_until = known
+            if self._wall_clock() <= expires and self._clock() < trusted_until:
+                return caller
+            del self._verified[token]
+        caller, exp = await self._verify(token)
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()  # a bound, not an LRU: refilled by the next requests
+        # Never trusted longer than the key set it was verified with is fresh: a key withdrawn
+        # from the JWKS stops verifying when the set is refetched, cached tokens or not.
+        fresh_until = (self._loaded_at or 0.0) + self._cache_ttl
+        trusted_until = min(self._clock() + VERIFIED_FOR, fresh_until)
+        self._verified[token] = (caller, exp + self._leeway, trusted_until)
+        return caller
+
+    async def _verify(self, token: str) -> tuple[Caller, float]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("malformed token")
         try:
@@ -122,7 +155,7 @@ class JwtVerifier:
             raise Unauthenticated("missing subject")
         if self._authorized_parties and claims.get("azp") not in self._authorized_parties:
             raise Unauthenticated("unauthorized party")
-        return Caller("jwt", subject, MappingProxyType(claims))
+        return Caller("jwt", subject, MappingProxyType(claims)), float(claims["exp"])
 
     def _decode(self, token: str, key: PyJWK, alg: str) -> dict[str, Any]:
         try:
