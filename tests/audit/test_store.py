@@ -224,6 +224,33 @@ async def test_two_hundred_concurrent_mutations_all_land_with_distinct_ids(log: 
     assert await log.count_started() == 0
 
 
+async def test_a_failing_write_fails_alone_among_concurrent_ones(log: AuditLog) -> None:
+    """Writes that share a transaction (SQLite's group commit) keep their own outcomes."""
+    started = await asyncio.gather(*(log.start(_create(f"user:{n}")) for n in range(20)))
+
+    async def complete(record_id: int) -> str:
+        try:
+            await log.complete(
+                record_id, outcome="ok", invitation_id=None, upstream_request_id=None
+            )
+        except LookupError:
+            return "unknown"
+        return "ok"
+
+    outcomes = await asyncio.gather(*(complete(i) for i in [*started, 999_999, *started[:3]]))
+    assert outcomes == ["ok"] * 20 + ["unknown"] * 4  # an unknown id, then three already done
+    assert await log.count_started() == 0
+
+
+async def test_a_refused_attempt_is_one_complete_record(log: AuditLog) -> None:
+    """Refused before any upstream call: written once, never `started`."""
+    record_id = await log.refused(_create(), "INVALID_INPUT")
+    [record] = await log.query()
+    assert (record.id, record.outcome) == (record_id, "INVALID_INPUT")
+    with pytest.raises(ValueError, match="error code"):
+        await log.refused(_create(), "ok")
+
+
 async def test_check_connects_to_a_reachable_store(audit_backend: AuditBackend) -> None:
     """check() succeeds on a reachable store, before any schema exists."""
     async with AuditLog.open(audit_backend.url) as log:

@@ -49,7 +49,7 @@ class AsyncWrites(Writes):
         self._engine = engine
 
     async def run(self, statement: Executable, values: dict[str, Any]) -> Written:
-        async with self._engine.connect() as connection:
+        async with self._engine.begin() as connection:  # AUTOCOMMIT: no BEGIN or COMMIT sent
             result = await connection.execute(statement, values)
             return Written(result.scalar_one() if result.returns_rows else None, result.rowcount)
 
