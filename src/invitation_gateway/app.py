@@ -103,7 +103,11 @@ def create_app(
             sqlite_path=keys.sqlite_path,
         )
         runner = IdempotentRunner(store, ttl=keys.ttl_seconds, lease=keys.lease_seconds)
-        accountability = await open_accountability(settings)
+        try:
+            accountability = await open_accountability(settings)
+        except BaseException:  # a store cannot be reached: close what is already open
+            await asyncio.gather(*(c.client.aclose() for c in opened if c.client), store.aclose())
+            raise
         app.state.limiter = accountability.limiter
         app.state.service = InvitationService(
             Connections(opened),

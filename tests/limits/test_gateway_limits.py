@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from pydantic import SecretStr
@@ -147,3 +148,31 @@ async def test_redis_unreachable_at_start_up_stops_the_gateway_naming_it(sandbox
         async with app_client(app):
             pass
     assert "hunter2" not in str(caught.value)
+
+
+class _ClosingTransport(httpx.AsyncBaseTransport):
+    """The sandbox's transport, remembering whether the client that owns it closed it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_a_failed_start_up_closes_the_upstream_clients_it_opened(sandbox: Sandbox) -> None:
+    """Redis unreachable: the pools opened before it was tried are closed, not leaked."""
+    transport = _ClosingTransport(sandbox.transport())
+    app = create_app(
+        sandbox.settings(redis_url=SecretStr("redis://127.0.0.1:1/0")),
+        transport=transport,
+        environ={},
+    )
+    with pytest.raises(Exception, match="Redis"):
+        async with app_client(app):
+            pass
+    assert transport.closed
