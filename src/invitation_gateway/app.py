@@ -26,7 +26,6 @@ from .callers.identity import Caller
 from .connections_file import NamedConnection
 from .idempotency import IdempotentRunner, open_store
 from .providers.base import CircuitState
-from .providers.connection import Connection
 from .providers.readiness import Probe, Readiness
 from .schema import Limits, build_schema
 from .schema.context import GatewayContext
@@ -95,7 +94,6 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = [open_connection(n, transport, telemetry) for n in named]
-        telemetry.metrics.watch_circuits(partial(_circuits, opened))
         probes = [Probe(c, c.health.path, dict(c.health.params)) for c in opened if c.health]
         keys = settings.idempotency
         store = open_store(
@@ -109,12 +107,13 @@ def create_app(
             await asyncio.gather(*(c.client.aclose() for c in opened if c.client), store.aclose())
             raise
         app.state.limiter = accountability.limiter
-        app.state.service = InvitationService(
+        app.state.service = service = InvitationService(
             Connections(opened),
             runner,
             policy=security.policy,
             accounting=accountability.accounting,
         )
+        telemetry.metrics.watch_circuits(partial(_circuits, service))
         app.state.readiness = Readiness(probes)
         app.state.authenticator, jwks_client = open_authenticator(settings, security)
         try:
@@ -218,10 +217,9 @@ def create_app(
     return app
 
 
-async def _circuits(opened: Sequence[Connection]) -> list[tuple[str, str, bool]]:
+async def _circuits(service: InvitationService) -> list[tuple[str, str, bool]]:
     """Each connection's breaker as `/metrics` shows it: (provider, connection, is open)."""
-    states = await asyncio.gather(*(c.circuit() for c in opened))
     return [
-        (c.info.provider.value, c.info.name, state is CircuitState.OPEN)
-        for c, state in zip(opened, states, strict=True)
+        (info.provider.value, info.name, state is CircuitState.OPEN)
+        for info, state in await service.connection_health()
     ]

@@ -176,7 +176,8 @@ def _run(args: argparse.Namespace) -> int:
             sys.stdout.write(sdl)
         return 0
 
-    serving.configure_command_logging(args.command, args.log_level)
+    settings = load_settings()
+    serving.configure_command_logging(args.command, args.log_level, settings.log)
     app: ASGIApp  # the gateway (a FastAPI app) or, for `emulate`, the emulators
     if args.command == "sandbox":
         from .sandbox import create_sandbox_app
@@ -197,10 +198,10 @@ def _run(args: argparse.Namespace) -> int:
         print(server.banner(f"http://{public}:{args.port}"), flush=True)
         app = server.app
     elif args.workers > 1:
-        serving.run_workers(args.workers, host=args.host, port=args.port)
+        serving.run_workers(settings, args.workers, host=args.host, port=args.port)
         return 0
     else:
-        app = serving.gateway_app()
+        app = serving.gateway_app(settings)
 
     serving.run(app, host=args.host, port=args.port)
     return 0

@@ -23,7 +23,7 @@ from .settings import ConfigurationError
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from .settings import Settings
+    from .settings import LogSettings, Settings
 
 PROGRAM = "invitation-gateway"  # what the command's one-line messages start with
 
@@ -50,22 +50,20 @@ def load_settings() -> Settings:
         raise ConfigurationError("\n".join(lines)) from None
 
 
-def configure_command_logging(command: str, log_level: str | None) -> None:
+def configure_command_logging(command: str, log_level: str | None, log: LogSettings) -> None:
     """JSON lines for `serve`, readable ones for the sandbox and emulators, unless configured."""
     from .telemetry.logs import configure_logging
 
-    log = load_settings().log
     fmt = log.format or ("json" if command == "serve" else "console")
     configure_logging(fmt, (log_level or log.level).upper())
 
 
-def gateway_app() -> ASGIApp:
-    """`serve`'s app from the environment."""
+def gateway_app(settings: Settings) -> ASGIApp:
+    """`serve`'s app from the settings of the environment."""
     from .app import create_app
     from .diagnostics import store_url_problems
     from .settings import MISSING_UPSTREAM
 
-    settings = load_settings()
     if not settings.configured_upstreams:
         raise ConfigurationError(MISSING_UPSTREAM)
     if problems := store_url_problems(settings):  # before the lifespan opens the stores
@@ -88,9 +86,9 @@ def run(app: ASGIApp, *, host: str, port: int) -> None:
     )
 
 
-def run_workers(workers: int, *, host: str, port: int) -> None:
+def run_workers(settings: Settings, workers: int, *, host: str, port: int) -> None:
     """`serve --workers N`: N worker processes on one port, each building its own app."""
-    gateway_app()  # configuration errors now, once, not in every worker
+    gateway_app(settings)  # configuration errors now, once, not in every worker
     _share_metrics_between_workers()
     import uvicorn
 
@@ -109,11 +107,9 @@ def run_workers(workers: int, *, host: str, port: int) -> None:
 
 def _worker_app() -> ASGIApp:
     """uvicorn's factory in each worker process of `serve --workers N`."""
-    from .telemetry.logs import configure_logging
-
-    log = load_settings().log
-    configure_logging(log.format or "json", log.level)
-    app = gateway_app()
+    settings = load_settings()
+    configure_command_logging("serve", None, settings.log)
+    app = gateway_app(settings)
     settle_memory()
     return app
 

@@ -45,18 +45,13 @@ _ASYNCPG_PARAMETERS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Engines:
-    """One connection pool, used three ways.
-
-    `read` runs ordinary transactions. `statement` runs one self-committing statement (an
-    INSERT or UPDATE is atomic on its own): no BEGIN and COMMIT round trips, which were half
-    the cost of an audit write. `schema` runs a transaction that takes the write lock first.
-    Disposing `read` closes the pool for all three.
-    """
+    """The store's engines: `read` runs ordinary transactions, `schema` a transaction that
+    takes the write lock first (both one pool: disposing `read` closes it), and `writes` the
+    hot path's self-committing statements (`_writes.py`: on SQLite its own sqlite3 engine)."""
 
     read: AsyncEngine
-    statement: AsyncEngine
     schema: AsyncEngine
-    writes: Writes  # the hot path's single statements (`_writes.py`)
+    writes: Writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +100,10 @@ def create_engines(url: str) -> tuple[Engines, Backend]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed)
-        statement = engine.execution_options(**{_BEGIN: "none"})
-        writer = _sqlite_sync_engine(parsed)
         engines = Engines(
             read=engine,
-            statement=statement,
             schema=engine.execution_options(**{_BEGIN: "immediate"}),
-            writes=ThreadWrites(writer),
+            writes=ThreadWrites(_sqlite_sync_engine(parsed)),
         )
         return engines, Backend("SQLite", f"SQLite at {parsed.database}", None)
     if parsed.get_backend_name() != "postgresql":
@@ -123,12 +115,10 @@ def create_engines(url: str) -> tuple[Engines, Backend]:
     )
     host = parsed.host or parsed.query.get("host") or "localhost"  # `?host=` is a socket dir
     where = f"{host}:{parsed.port or 5432}/{parsed.database or ''}"
-    statement = engine.execution_options(isolation_level="AUTOCOMMIT")
     engines = Engines(
         read=engine,
-        statement=statement,
         schema=engine,  # `_migrate` takes an advisory lock inside the transaction
-        writes=AsyncWrites(statement),
+        writes=AsyncWrites(engine.execution_options(isolation_level="AUTOCOMMIT")),
     )
     return engines, Backend("PostgreSQL", f"PostgreSQL at {where}", parsed.password)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, Executable
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,17 +34,16 @@ class Written:
     rowcount: int
 
 
-class Writes:
+class Writes(Protocol):
     """Runs single self-committing statements; see the module docstring."""
 
-    async def run(self, statement: Executable, values: dict[str, Any]) -> Written:
-        raise NotImplementedError
+    async def run(self, statement: Executable, values: dict[str, Any]) -> Written: ...
 
     async def aclose(self) -> None:
         """Release what only the writes hold (the async engine is disposed by its owner)."""
 
 
-class AsyncWrites(Writes):
+class AsyncWrites:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
@@ -53,8 +52,11 @@ class AsyncWrites(Writes):
             result = await connection.execute(statement, values)
             return Written(result.scalar_one() if result.returns_rows else None, result.rowcount)
 
+    async def aclose(self) -> None:
+        """Nothing of its own: its engine is the store's, disposed with it."""
 
-class ThreadWrites(Writes):
+
+class ThreadWrites:
     """SQLite: writes queue up while the thread is busy and go together, in one transaction.
 
     Group commit: a write waiting for the thread joins whatever is queued, and the whole queue

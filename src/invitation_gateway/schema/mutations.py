@@ -20,7 +20,7 @@ _INPUT = ("input",)
 logger = logging.getLogger(__name__)
 
 
-def _log(action: str, info: Info[GatewayContext, None], outcome: object) -> None:
+def _note_outcome(action: str, info: Info[GatewayContext, None], outcome: object) -> None:
     """Note how a mutation (a bulk item) ended on the request's record, which logs it."""
     if isinstance(outcome, domain.Invitation):
         return
@@ -118,11 +118,11 @@ class Mutation:
                 input.to_domain(), caller=info.context.caller
             )
         except InvitationError as exc:
-            _log("createInvitation", info, exc)
+            _note_outcome("createInvitation", info, exc)
             return CreateInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)
             )
-        _log("createInvitation", info, created)
+        _note_outcome("createInvitation", info, created)
         return CreateInvitationPayload(invitation=Invitation.from_domain(created), user_errors=[])
 
     @strawberry.mutation(
@@ -137,10 +137,10 @@ class Mutation:
                 [i.to_domain() for i in input.invitations], caller=info.context.caller
             )
         except InvitationError as exc:
-            _log("createInvitations", info, exc)
+            _note_outcome("createInvitations", info, exc)
             return CreateInvitationsPayload(results=[], user_errors=user_errors(exc, prefix=_INPUT))
         for index, outcome in enumerate(outcomes):
-            _log(f"createInvitations[{index}]", info, outcome)
+            _note_outcome(f"createInvitations[{index}]", info, outcome)
         return CreateInvitationsPayload(
             results=[_result(index, outcome) for index, outcome in enumerate(outcomes)],
             user_errors=[],
@@ -155,9 +155,9 @@ class Mutation:
             ref = global_id.decode(str(input.id))
             revoked = await info.context.service.revoke(ref, caller=info.context.caller)
         except InvitationError as exc:
-            _log("revokeInvitation", info, exc)
+            _note_outcome("revokeInvitation", info, exc)
             return RevokeInvitationPayload(
                 invitation=None, user_errors=user_errors(exc, prefix=_INPUT)
             )
-        _log("revokeInvitation", info, revoked)
+        _note_outcome("revokeInvitation", info, revoked)
         return RevokeInvitationPayload(invitation=Invitation.from_domain(revoked), user_errors=[])

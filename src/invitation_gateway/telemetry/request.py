@@ -2,7 +2,8 @@
 
 The web layer opens a `RequestRecord` per request and keeps it in a context variable, so
 that the layers below can add to it without being handed it: the schema notes the operation,
-the caller and the error codes; the service notes idempotent replays and refused budgets. At
+the caller and the error codes; the service notes idempotent replays and refused budgets; the
+layers that refuse a request before GraphQL runs (401, 413, 429, malformed) note their code. At
 the end, the web layer turns it into one log line, the request metrics and the span's name.
 
 Codes are ranked to give a request one `outcome`: `ok`, else its worst code, where a bug
@@ -25,16 +26,6 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 _BUG = "INTERNAL"
 _SYSTEM = frozenset({"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT"})
-# What a refusal in front of GraphQL is, when the layer that refused did not say.
-_BY_STATUS = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    405: "BAD_REQUEST",
-    406: "BAD_REQUEST",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "BAD_REQUEST",
-    429: "RATE_LIMITED",
-}
 
 
 def request_id(sent: str | None) -> str:
@@ -71,8 +62,8 @@ class RequestRecord:
         return "multiple" if self.root_fields else "-"
 
     def outcome(self, status: int) -> str:
-        """`ok`, or the request's worst code (the HTTP refusal's when GraphQL never ran)."""
-        codes = self.codes or ([_BY_STATUS.get(status, "BAD_REQUEST")] if status >= 400 else [])
+        """`ok`, or the request's worst code (`BAD_REQUEST` for a 4xx nobody explained)."""
+        codes = self.codes or (["BAD_REQUEST"] if status >= 400 else [])
         if not codes:
             return "ok"
         return max(codes, key=_rank)
@@ -94,6 +85,15 @@ _CURRENT: ContextVar[RequestRecord | None] = ContextVar("gateway_request", defau
 def current_request() -> RequestRecord | None:
     """The record of the request being served here, if any (None outside a request)."""
     return _CURRENT.get()
+
+
+def note_refusal(code: str, *, budget: str | None = None) -> None:
+    """A refusal in front of GraphQL, by the layer that answered it (and the budget it spent)."""
+    record = _CURRENT.get()
+    if record is not None:
+        record.note(code)
+        if budget is not None:
+            record.rate_limited.append(budget)
 
 
 def open_request(record: RequestRecord) -> object:

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..callers.errors import Unauthenticated
 from ..callers.identity import DEV_CALLER, NOBODY, Caller
+from ..telemetry.request import note_refusal
 from .media_types import error_content_type
 
 
@@ -71,6 +72,7 @@ class Authentication:
                     headers.get("authorization"), headers.get("x-api-key")
                 )
             except Unauthenticated as exc:
+                note_refusal("UNAUTHENTICATED")
                 await _refuse(401, _unauthenticated(exc.reason), send, headers)
                 return
         state["caller"] = caller
@@ -85,6 +87,7 @@ class Authentication:
                 if not decision.allowed:
                     retry_after = decision.retry_after
                     error = _rate_limited(retry_after)
+                    note_refusal("RATE_LIMITED", budget="requests")
                     await _refuse(429, error, send, headers, retry_after=retry_after)
                     return
         await self.app(scope, receive, send)

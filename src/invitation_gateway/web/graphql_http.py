@@ -48,6 +48,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from ..schema.trusted import TrustedDocuments
+from ..telemetry.request import note_refusal
 from .media_types import (
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
@@ -229,6 +230,7 @@ async def answer(request: Request, run: Callable[[], Awaitable[Response]]) -> Re
     try:
         response = await run()
     except RequestRefused as exc:
+        note_refusal(exc.code)
         body = {"errors": [{"message": exc.reason, "extensions": {"code": exc.code}}]}
         content_type = error_content_type(request.headers.get("accept")).decode()
         return JSONResponse(body, status_code=exc.status_code, media_type=content_type)

@@ -11,6 +11,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..telemetry.request import note_refusal
 from .media_types import error_content_type
 
 
@@ -56,6 +57,7 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _reject(self, send: Send, accept: bytes | None) -> None:
+        note_refusal("PAYLOAD_TOO_LARGE")
         content_type = error_content_type(None if accept is None else accept.decode("latin-1"))
         payload = json.dumps(
             {

@@ -16,6 +16,7 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..telemetry.request import note_refusal
 from .media_types import GRAPHQL_RESPONSE_JSON, error_content_type
 
 _MAX_MESSAGE = 500
@@ -75,6 +76,7 @@ def _graphql_shaped(
         parsed = None
     if isinstance(parsed, dict) and "errors" in parsed:
         return body, headers
+    note_refusal("BAD_REQUEST")
     if isinstance(parsed, dict) and isinstance(parsed.get("detail"), str):
         message = parsed["detail"]  # FastAPI's own errors (e.g. 405 for another method)
     else:

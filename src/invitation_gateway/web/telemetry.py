@@ -98,8 +98,6 @@ class RequestTelemetry:
         metrics = self.telemetry.metrics
         metrics.requests.labels(operation, outcome).inc()
         metrics.request_duration.labels(operation).observe(elapsed)
-        if status == 429:  # only the request budget refuses with a status (before GraphQL)
-            metrics.rate_limited.labels("requests").inc()
         for limit in record.rate_limited:
             metrics.rate_limited.labels(limit).inc()
         if record.replays:
