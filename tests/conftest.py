@@ -17,6 +17,9 @@ from tests.support.databases import execute, run_sync
 from tests.support.gateway import GatewayClient, app_client
 from tests.support.logs import LogLines, captured_json_logs
 
+# `--outcomes=PATH`: each test's outcome as JSON, which CI compares between its two runs.
+pytest_plugins = ("tests.support.outcomes",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -31,8 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _clock_ahead(request: pytest.FixtureRequest) -> Iterator[None]:
     """With --clock-ahead-days, every test sees a clock that far ahead (and still ticking).
 
-    CI runs the suite twice, today and more than a year ahead: a test that passes only in some
-    months fails the second run. Monotonic clocks are left alone (time-machine does not move
+    CI runs the suite twice, today and more than a year ahead, and compares every test's outcome
+    (`--outcomes`): a test that passes only in some months fails, is skipped or is xfailed in the
+    second run, and either way CI fails. Monotonic clocks are left alone (time-machine does not move
     them), so timeouts and the event loop behave as they do in production.
     """
     days: int = request.config.getoption("--clock-ahead-days")
@@ -55,7 +59,7 @@ def real_clock() -> Iterator[None]:
 
 
 @pytest.fixture
-def fixed_clock() -> Iterator[time_machine.Coordinates]:
+def fixed_clock() -> Iterator[time_machine.Traveller]:
     """The wall clock at FIXED_NOW, ticking: for tests that seed invitations at fixed dates.
 
     The gateway and the emulators read the same clock, so tokens, expiry and creation times

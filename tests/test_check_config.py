@@ -282,6 +282,26 @@ async def test_a_bad_connections_file_is_one_line_per_problem_without_the_secret
     assert report.exit_status == 2
 
 
+async def test_a_connections_file_with_no_entry_is_nothing_to_serve(
+    tmp_path: Path, local_stores: dict[str, object]
+) -> None:
+    """A set file holding no connection: `configuration` fails as `serve` would, naming it."""
+    path = tmp_path / "connections.toml"
+    path.write_text("# every entry commented out\n# [clerk.staging]\n", encoding="utf-8")
+    settings = Settings(
+        connections=ConnectionsSettings(file=path),
+        auth=AuthSettings(mode="disabled"),
+        **local_stores,  # type: ignore[arg-type]
+    )
+    report = await diagnose(settings, environ={})
+
+    ok, detail = by_part(report)["configuration"]
+    assert not ok
+    assert "no upstream is configured" in detail
+    assert str(path) in detail
+    assert report.exit_status == 2
+
+
 def test_secrets_are_masked_to_their_kind_and_last_four_characters() -> None:
     """Long secrets keep their public prefix and last 4 characters; short ones show nothing."""
     assert mask("sk_live_" + "x" * 28 + "abcd") == "sk_live_…abcd"

@@ -266,6 +266,27 @@ def test_serve_with_redis_unreachable_says_so_in_one_line_without_a_traceback(
     assert "secretvalue" not in result.stderr + result.stdout
 
 
+def test_serve_with_postgresql_unreachable_says_so_in_one_line_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """The audit log's PostgreSQL down at start-up: one line naming it, not its password."""
+    port = _free_port()
+    result = _serve_in(
+        tmp_path,
+        GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue",
+        GATEWAY_DATABASE_URL=f"postgresql://u:pg-Pa55word@127.0.0.1:{port}/gw",
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "invitation-gateway:" in line]
+    assert (
+        f"invitation-gateway: cannot start: PostgreSQL at 127.0.0.1:{port}/gw is unavailable ("
+        in line
+    )
+    assert "Pa55word" not in result.stderr + result.stdout
+    assert "secretvalue" not in result.stderr + result.stdout
+
+
 def test_serve_with_a_malformed_store_url_names_the_variable_and_exits_2(tmp_path: Path) -> None:
     """A PostgreSQL URL with an unknown parameter stops serve before start-up, by variable."""
     result = _serve_in(

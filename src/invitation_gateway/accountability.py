@@ -3,7 +3,7 @@
 Both are opened and checked in the lifespan: an unreachable PostgreSQL or Redis stops start-up,
 naming which one (`StartupError`), rather than serving unaudited or unlimited. The audit schema
 is created or upgraded (Alembic) at start-up, and records an earlier process left `started`
-(killed mid-call) are counted in a warning.
+(killed or cancelled mid-call) are counted in a warning.
 """
 
 from __future__ import annotations
@@ -74,12 +74,16 @@ async def _open_audit(settings: Settings, limiter: RateLimiter) -> AuditLog | No
     except AuditUnavailable as exc:
         await audit.aclose()
         await limiter.aclose()
-        raise StartupError(f"cannot start: {exc}") from None
+        # Worded as the limiter's Redis line is: "<store> at <where> is unavailable (<why>)".
+        why = f" ({exc.reason})" if exc.reason else ""
+        raise StartupError(f"cannot start: {exc.location} is unavailable{why}") from None
     if left:
         logger.warning(
-            "audit: %d record(s) were left `started` by an earlier process (killed during an"
-            " upstream call): their outcome is unknown; `invitation-gateway audit` lists them",
+            "audit: %d record(s) were left `started` by an earlier process (killed, or a call"
+            " cancelled, during an upstream call): their outcome is unknown;"
+            " `invitation-gateway audit` lists them",
             left,
+            extra={"left_started": left},
         )
     return audit
 

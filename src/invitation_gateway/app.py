@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from functools import partial
 
 import httpx
@@ -69,6 +71,10 @@ class _GatewayRouter(graphql_http.GraphQLOverHTTPRouter[GatewayContext]):
         )
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -77,12 +83,19 @@ def create_app(
     environ: Mapping[str, str] | None = None,
     connections: Sequence[NamedConnection] = (),
     span_exporter: SpanExporter | None = None,
+    clock: Callable[[], datetime] = _wall_clock,
+    interval_clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
     """Build the gateway. `transport` replaces the network for every upstream client.
 
     `environ` holds the variables the connections file names (default: the process's);
     `connections` adds connections beside the configured ones (the sandbox's staging Clerk).
     Traces follow the OTEL_* variables of `environ`; `span_exporter` (tests) turns them on.
+    `clock` (timezone-aware now; default the wall clock) is what the service reads dates from,
+    e.g. when a keyed create's answer was lost; tests give the emulators the same one.
+    `interval_clock` (monotonic seconds) times the JWKS cache, its refetches and the verified
+    tokens' memory; readiness's probe cache also measures an interval but stays on the
+    monotonic clock itself.
     Anything wrong that can be known before serving (a bad connections, policy or API keys
     file, enforced authentication without a policy) raises `ConfigurationError` here.
     """
@@ -93,7 +106,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = [open_connection(n, transport, telemetry) for n in named]
+        def unix_clock() -> float:
+            return clock().timestamp()
+
+        opened = [open_connection(n, transport, telemetry, clock=unix_clock) for n in named]
         probes = [Probe(c, c.health.path, dict(c.health.params)) for c in opened if c.health]
         keys = settings.idempotency
         store = open_store(
@@ -110,12 +126,15 @@ def create_app(
         app.state.service = service = InvitationService(
             Connections(opened),
             runner,
+            clock=clock,
             policy=security.policy,
             accounting=accountability.accounting,
         )
         telemetry.metrics.watch_circuits(partial(_circuits, service))
         app.state.readiness = Readiness(probes)
-        app.state.authenticator, jwks_client = open_authenticator(settings, security)
+        app.state.authenticator, jwks_client = open_authenticator(
+            settings, security, clock=interval_clock
+        )
         try:
             yield
         finally:

@@ -20,7 +20,8 @@ from typing import Any, Literal, cast
 
 from pydantic import SecretStr, ValidationError
 
-from .settings import ClerkSettings, ConductorOneSettings, ConfigurationError, UpstreamPolicy
+from .configuration_error import ConfigurationError
+from .connection_settings import ClerkSettings, ConductorOneSettings, UpstreamPolicy
 from .toml_files import read_toml
 
 NAME_PATTERN: re.Pattern[str] = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
@@ -51,8 +52,9 @@ _MISSING_CREDENTIALS = {
     "clerk": "no credentials: set `secret_key_env`",
     "conductorone": "no credentials: set `token_env`, or `client_id_env` and `client_secret_env`",
 }
-# The models' messages name GATEWAY_<PROVIDER>__<FIELD> (or `…/__<FIELD>` for a second one).
-_ENV_WORDING = re.compile(r"(?:GATEWAY_[A-Z]+)?__([A-Z][A-Z_]*)")
+# The models' messages name GATEWAY_<PROVIDER>__<FIELD> (or `…/__<FIELD>` for a second one);
+# other variables (GATEWAY_IDEMPOTENCY__LEASE_SECONDS) are the environment's, and stay as they are.
+_ENV_WORDING = re.compile(r"(?:GATEWAY_(?:CLERK|CONDUCTORONE)|(?<![A-Z_]))__([A-Z][A-Z_]*)")
 
 
 @dataclass(frozen=True)

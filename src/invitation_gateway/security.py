@@ -9,6 +9,7 @@ lifespan (the JWKS client and its cache). README "Security" is the user's view o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,12 +73,16 @@ class SecurityConfig:
 
 
 def open_authenticator(
-    settings: Settings, security: SecurityConfig
+    settings: Settings,
+    security: SecurityConfig,
+    *,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Authenticator, httpx.AsyncClient | None]:
     """The authenticator, and the JWKS client the lifespan must close (None without JWTs).
 
     The JWKS is fetched over the real network, never through the upstreams' transport: it
-    belongs to the identity provider, not to an invitation upstream.
+    belongs to the identity provider, not to an invitation upstream. `clock` (monotonic) times
+    the JWKS cache, its refetches and the verified tokens' memory.
     """
     auth = settings.auth
     if security.mode == "disabled" or auth.jwks_url is None:
@@ -89,6 +94,7 @@ def open_authenticator(
         audience=auth.audience,
         authorized_parties=auth.authorized_parties,
         http=http,
+        clock=clock,
     )
     return Authenticator(verifier, security.api_keys), http
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from .settings import ConfigurationError
+from .configuration_error import ConfigurationError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,11 +35,16 @@ GC_THRESHOLDS = (700, 10, 10)
 
 
 def load_settings() -> Settings:
-    """The settings from the environment; `ConfigurationError`, one line per bad variable."""
+    """The settings from the environment; `ConfigurationError`, one line per bad variable.
+
+    The credentials the variables hold are judged here too, by their vendors (`upstreams.py`):
+    a malformed key is a malformed variable, whatever the command.
+    """
     from .settings import Settings
+    from .upstreams import check_credentials, environment_connections
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         # Say which variable and why, never the value: it may be a secret.
         lines = []
@@ -48,6 +53,8 @@ def load_settings() -> Settings:
             where = f"GATEWAY_{location}: " if location else ""
             lines.append(f"{where}{error['msg']}")
         raise ConfigurationError("\n".join(lines)) from None
+    check_credentials(environment_connections(settings))
+    return settings
 
 
 def configure_command_logging(command: str, log_level: str | None, log: LogSettings) -> None:
@@ -62,10 +69,12 @@ def gateway_app(settings: Settings) -> ASGIApp:
     """`serve`'s app from the settings of the environment."""
     from .app import create_app
     from .diagnostics import store_url_problems
-    from .settings import MISSING_UPSTREAM
+    from .upstreams import configured_connections, missing_upstream
 
-    if not settings.configured_upstreams:
-        raise ConfigurationError(MISSING_UPSTREAM)
+    # Read the connections file now: a set file may still hold no entry, and DESIGN.md has
+    # `serve` refuse to start with nothing to serve.
+    if not configured_connections(settings, os.environ):
+        raise ConfigurationError(missing_upstream(settings))
     if problems := store_url_problems(settings):  # before the lifespan opens the stores
         raise ConfigurationError("\n".join(problems))
     return _StartupErrors(create_app(settings))  # ConfigurationError: reported by `main`

@@ -1,11 +1,14 @@
 """Configuration from the environment (pydantic-settings), with the names DESIGN.md fixes.
 
-Plain data: nothing here knows a vendor's wire format. The composition root (`upstreams.py`)
-turns these values into each vendor's own config, checking what only the vendor can.
-
 `GATEWAY_<SECTION>__<FIELD>`, e.g. `GATEWAY_CLERK__SECRET_KEY`. Nothing reads the environment at
 import time: `Settings()` is built by the CLI (or a test) and handed to `create_app`.
 Secrets are `SecretStr`: they print as `**********` and never reach a log or an error message.
+
+Plain data: nothing here knows a vendor. One connection's settings (budgets, credentials) are in
+`connection_settings.py`; this module gathers them with the gateway's own sections (GraphQL
+limits, callers and policy, rate limits, stores, logs). The composition root (`upstreams.py`)
+turns them into each vendor's config, checking what only the vendor can. The names other modules
+use are importable from here.
 """
 
 from __future__ import annotations
@@ -15,121 +18,36 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .configuration_error import ConfigurationError
+from .connection_settings import (
+    MISSING_UPSTREAM,
+    ClerkSettings,
+    ConductorOneSettings,
+    ConnectionsSettings,
+    UpstreamPolicy,
+)
 
-class ConfigurationError(ValueError):
-    """A setting cannot be used; `str()` names the variable or entry and the problem, never a
-    value (a rejected value may be a secret)."""
-
-
-class UpstreamPolicy(BaseModel):
-    """One connection's budgets, retries and circuit breaker (README "Reliability"), in seconds."""
-
-    connect_timeout: float = Field(default=3.0, gt=0, le=60)
-    read_timeout: float = Field(default=10.0, gt=0, le=120)
-    total_timeout: float = Field(
-        default=15.0, gt=0, le=300, description="budget of a whole call, retries included"
-    )
-    retry_attempts: int = Field(default=3, ge=1, le=10)
-    retry_max_wait: float = Field(default=2.0, gt=0, le=60, description="backoff cap")
-    max_retry_after: float = Field(
-        default=5.0, ge=0, le=120, description="longest Retry-After honoured by waiting"
-    )
-    breaker_threshold: int = Field(default=5, ge=1, le=1000)
-    breaker_cooldown: float = Field(default=30.0, gt=0, le=3600)
-
-
-class ClerkSettings(UpstreamPolicy):
-    """The Clerk connection named `default`."""
-
-    secret_key: SecretStr | None = None
-    api_url: str = "https://api.clerk.com/v1"
-
-    @field_validator("secret_key")
-    @classmethod
-    def _secret_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        if not value.get_secret_value().startswith(("sk_test_", "sk_live_")):
-            # Never echo the value: only say what shape it must have.
-            raise ValueError(
-                "GATEWAY_CLERK__SECRET_KEY must be a Clerk secret key (sk_test_… or sk_live_…)"
-            )
-        return value
-
-    @field_validator("api_url")
-    @classmethod
-    def _api_url_shape(cls, value: str) -> str:
-        return _web_url(value, "GATEWAY_CLERK__API_URL")
-
-    @property
-    def configured(self) -> bool:
-        return self.secret_key is not None
-
-
-class ConductorOneSettings(UpstreamPolicy):
-    """The ConductorOne connection named `default`: a bearer token or OAuth client credentials."""
-
-    base_url: str | None = None
-    token: SecretStr | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    default_directory: str | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url_shape(cls, value: str | None) -> str | None:
-        return _web_url(value, "GATEWAY_CONDUCTORONE__BASE_URL") if value else None
-
-    @field_validator("token", "client_secret")
-    @classmethod
-    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
-        return value if value is not None and value.get_secret_value() else None
-
-    @field_validator("client_id")
-    @classmethod
-    def _blank_id_is_unset(cls, value: str | None) -> str | None:
-        # Its shape (and the secret's) is the vendor's to check: the composition root does,
-        # at start-up, and derives the base URL from it (upstreams.py).
-        return value or None
-
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        if self.client_id is not None and self.client_secret is None:
-            raise ValueError(
-                "GATEWAY_CONDUCTORONE__CLIENT_ID is set but GATEWAY_CONDUCTORONE__CLIENT_SECRET "
-                "is not: set both (OAuth client credentials), or neither"
-            )
-        if self.client_secret is not None and self.client_id is None:
-            raise ValueError(
-                "GATEWAY_CONDUCTORONE__CLIENT_SECRET is set but GATEWAY_CONDUCTORONE__CLIENT_ID "
-                "is not: set both (OAuth client credentials), or neither"
-            )
-        if self.token is not None and self.client_id is not None:
-            raise ValueError(
-                "GATEWAY_CONDUCTORONE__TOKEN and GATEWAY_CONDUCTORONE__CLIENT_ID/__CLIENT_SECRET "
-                "are both set: choose one way to authenticate to ConductorOne"
-            )
-        if self.token is not None and self.base_url is None:
-            raise ValueError(
-                "GATEWAY_CONDUCTORONE__TOKEN is set but GATEWAY_CONDUCTORONE__BASE_URL is not: "
-                "set it to your tenant URL, e.g. https://acme.conductor.one"
-            )
-        return self
-
-    @property
-    def configured(self) -> bool:
-        # The validator above makes client_id and client_secret come together.
-        return self.token is not None or self.client_id is not None
+__all__ = [
+    "MISSING_UPSTREAM",
+    "AuditSettings",
+    "AuthSettings",
+    "ClerkSettings",
+    "ConductorOneSettings",
+    "ConfigurationError",
+    "ConnectionsSettings",
+    "CorsSettings",
+    "GraphQLSettings",
+    "IdempotencySettings",
+    "LogSettings",
+    "PolicySettings",
+    "RateLimitSettings",
+    "Settings",
+    "StringList",
+    "UpstreamPolicy",
+]
 
 
 class GraphQLSettings(BaseModel):
@@ -257,12 +175,6 @@ class LogSettings(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
-class ConnectionsSettings(BaseModel):
-    """More connections than the environment's `default` ones (README "Named connections")."""
-
-    file: Path | None = None  # GATEWAY_CONNECTIONS__FILE, TOML
-
-
 class Settings(BaseSettings):
     """Everything the gateway can be told; see the README for the variables."""
 
@@ -305,6 +217,11 @@ class Settings(BaseSettings):
 
     @property
     def configured_upstreams(self) -> list[str]:
+        """What is set to configure upstreams: the providers' variables, the connections file.
+
+        A set file counts before it is read: whether it has entries, `serve` learns by reading
+        it (`upstreams.configured_connections`), and refuses to start when none are found.
+        """
         found = []
         if self.conductorone.configured:
             found.append("conductorone")
@@ -313,18 +230,3 @@ class Settings(BaseSettings):
         if self.connections.file is not None:
             found.append("the connections file")
         return found
-
-
-MISSING_UPSTREAM = (
-    "no upstream is configured. Set GATEWAY_CLERK__SECRET_KEY (a Clerk secret key) and/or "
-    "GATEWAY_CONDUCTORONE__CLIENT_ID plus GATEWAY_CONDUCTORONE__CLIENT_SECRET (or "
-    "GATEWAY_CONDUCTORONE__BASE_URL plus GATEWAY_CONDUCTORONE__TOKEN); "
-    "or run `invitation-gateway sandbox` to try the gateway against built-in emulators."
-)
-
-
-def _web_url(value: str, variable: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{variable} must be an absolute http(s) URL")
-    return value.rstrip("/")

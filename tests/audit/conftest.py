@@ -1,10 +1,11 @@
 """Fixtures for the audit log tests: one store per backend, SQLite and the real PostgreSQL.
 
-An `AuditBackend` is one place for audit records, given as the environment variables a
-deployment would set: a SQLite file under `tmp_path`, or a database on the test PostgreSQL
-server (`TEST_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/postgres`). Each
-test session creates its own database `igw_test_<random>` there and drops it at the end, and
-each test drops the audit tables after itself, so parallel runs and tests never share rows.
+An `AuditBackend` (`tests/support/audit.py`) is one place for audit records, given as the
+environment variables a deployment would set: a SQLite file under `tmp_path`, or a database on
+the test PostgreSQL server (`TEST_DATABASE_URL`, default
+`postgresql://postgres@127.0.0.1:5432/postgres`). Each test session creates its own database
+`igw_test_<random>` there and drops it at the end, and each test drops the audit tables after
+itself, so parallel runs and tests never share rows.
 Without a reachable server the PostgreSQL cases are skipped with the reason, except under CI,
 where they fail: a green CI must have run them (`postgres_server`, in `tests/conftest.py`).
 """
@@ -13,16 +14,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from invitation_gateway.app import create_app
 from invitation_gateway.audit import AuditLog
-from invitation_gateway.audit.config import audit_url_from_env
 from invitation_gateway.emulators import ManualClock
+from invitation_gateway.sandbox import Sandbox
+from invitation_gateway.settings import PolicySettings
+from tests.support.audit import DEV_POLICY, AuditBackend, audit_settings
 from tests.support.clock import manual_clock
 from tests.support.databases import execute, run_sync
+from tests.support.gateway import GatewayClient, app_client
+from tests.support.upstream_tap import UpstreamTap
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -35,19 +40,6 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
     base, _, _ = postgres_server.rpartition("/")
     yield f"{base}/{name}"
     run_sync(execute(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@dataclass(frozen=True)
-class AuditBackend:
-    """One place for audit records, as the `GATEWAY_*` variables that select it."""
-
-    kind: str
-    env: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        """The SQLAlchemy URL the gateway derives from `env`."""
-        return audit_url_from_env(self.env)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -76,3 +68,22 @@ async def log(audit_backend: AuditBackend, clock: ManualClock) -> AsyncIterator[
         yield audit_log
     finally:
         await audit_log.aclose()
+
+
+@pytest.fixture
+def tap(sandbox: Sandbox) -> UpstreamTap:
+    """The sandbox's upstreams behind a tap: each exchange's request id, Clerk's `cf-ray` too."""
+    return UpstreamTap(sandbox.transport())
+
+
+@pytest.fixture
+async def audited(
+    sandbox: Sandbox, audit_backend: AuditBackend, tap: UpstreamTap, tmp_path: Path
+) -> AsyncIterator[GatewayClient]:
+    """The sandbox gateway with its audit log on each backend, under `DEV_POLICY`."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(DEV_POLICY)
+    settings = sandbox.settings(**audit_settings(audit_backend), policy=PolicySettings(file=policy))
+    app = create_app(settings, transport=tap, environ={})
+    async with app_client(app) as http:
+        yield GatewayClient(http)

@@ -28,6 +28,9 @@ class FailingOnSecond:
         self.started.append(entry)
         return len(self.started)
 
+    async def refused(self, entry: AuditEntry, outcome: str) -> int:
+        raise AssertionError("nothing in this bulk is refused before the upstream")
+
     async def complete(
         self,
         record_id: int,
@@ -35,6 +38,7 @@ class FailingOnSecond:
         outcome: str,
         invitation_id: str | None,
         upstream_request_id: str | None,
+        email: str | None = None,
     ) -> None:
         self.completed[record_id] = outcome
 

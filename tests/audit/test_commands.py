@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from invitation_gateway.audit import AuditEntry, AuditLog, AuditTarget, to_json
+from invitation_gateway.audit import UNKNOWN_TARGET, AuditEntry, AuditLog, AuditTarget, to_json
 from invitation_gateway.audit.commands import audit_command
 from invitation_gateway.cli import main
 from invitation_gateway.emulators import ManualClock
-from tests.audit.conftest import AuditBackend
+from tests.support.audit import AuditBackend
 
 TARGET = AuditTarget("CONDUCTORONE_DIRECTORY", "2fQzDirectory", "default")
 # A global id as the gateway issues them: base64url of ["Invitation", connection, kind, ...].
@@ -57,11 +57,11 @@ async def test_migrate_creates_the_schema_then_reports_it_current(
     """`migrate` says where and what it did: created first, up to date the second time."""
     first = await asyncio.to_thread(_cli, tmp_path, "migrate", **audit_backend.env)
     assert first.returncode == 0, first.stderr
-    assert "created the audit schema (revision 0001)" in first.stdout
+    assert "created the audit schema (revision 0002)" in first.stdout
     assert ("SQLite at" if audit_backend.kind == "sqlite" else "PostgreSQL at") in first.stdout
     second = await asyncio.to_thread(_cli, tmp_path, "migrate", **audit_backend.env)
     assert second.returncode == 0, second.stderr
-    assert "the audit schema is up to date (revision 0001)" in second.stdout
+    assert "the audit schema is up to date (revision 0002)" in second.stdout
 
 
 async def test_audit_json_prints_one_object_per_record_as_the_store_holds_them(
@@ -133,6 +133,30 @@ async def test_audit_prints_an_aligned_table_by_default(
     ]  # fmt: skip
     assert header.index("OUTCOME") == first.index("ok") == second.index("started")
     assert third.split()[-2:] == ["FORBIDDEN", "-"]
+
+
+async def test_the_table_shows_an_unknown_target_as_a_dash(
+    log: AuditLog, audit_backend: AuditBackend
+) -> None:
+    """A revoke whose id was malformed has no target: `-`, and the id as the caller gave it."""
+    entry = AuditEntry("dev", "revoke", UNKNOWN_TARGET, None, invitation_id="bad-id")
+    await log.refused(entry, "INVALID_INPUT")
+    out, err = io.StringIO(), io.StringIO()
+    status = await asyncio.to_thread(
+        audit_command,
+        audit_backend.env,
+        since=None,
+        caller=None,
+        email=None,
+        as_json=False,
+        out=out,
+        err=err,
+    )
+    assert status == 0, err.getvalue()
+    _, line = out.getvalue().splitlines()
+    assert line.split() == [
+        "2026-11-15T12:00:00Z", "dev", "revoke", "-", "-", "-", "INVALID_INPUT", "bad-id",
+    ]  # fmt: skip
 
 
 def test_a_bad_since_is_exit_status_2_with_an_example(

@@ -8,12 +8,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from invitation_gateway.audit import (
+    UNKNOWN_TARGET,
     AuditEntry,
     AuditLog,
     AuditRecord,
@@ -22,14 +26,17 @@ from invitation_gateway.audit import (
     SchemaChange,
     to_json,
 )
+from invitation_gateway.audit._engine import create_engines
+from invitation_gateway.audit._migrate import alembic_config
 from invitation_gateway.audit._table import VERSION_TABLE, metadata
 from invitation_gateway.emulators import ManualClock
-from tests.audit.conftest import AuditBackend
+from tests.support.audit import AuditBackend
 from tests.support.clock import FIXED_NOW
 
 ORGANIZATION = AuditTarget("CLERK_ORGANIZATION", "org_2abc", "default")
 DIRECTORY = AuditTarget("CONDUCTORONE_DIRECTORY", "2fQzDirectory", "emea")
 APPLICATION = AuditTarget("CLERK_APPLICATION", None, "staging")
+HEAD = "0002"
 
 
 def _create(caller: str = "user:alice", email: str = "bob@example.com") -> AuditEntry:
@@ -39,14 +46,14 @@ def _create(caller: str = "user:alice", email: str = "bob@example.com") -> Audit
 async def test_migrate_creates_the_schema_once_and_then_finds_it_current(
     audit_backend: AuditBackend,
 ) -> None:
-    """The first migrate creates revision 0001; running it again, from any process, changes nothing."""
+    """The first migrate creates the newest revision; running it again, from any process, changes nothing."""
     first, second = AuditLog.open(audit_backend.url), AuditLog.open(audit_backend.url)
     try:
-        assert await first.migrate() == SchemaChange(None, "0001")
-        assert await first.migrate() == SchemaChange("0001", "0001")
+        assert await first.migrate() == SchemaChange(None, HEAD)
+        assert await first.migrate() == SchemaChange(HEAD, HEAD)
         change = await second.migrate()
         assert not change.changed
-        assert change.after == "0001"
+        assert change.after == HEAD
     finally:
         await first.aclose()
         await second.aclose()
@@ -59,8 +66,8 @@ async def test_replicas_migrating_at_the_same_time_all_succeed(audit_backend: Au
         changes = await asyncio.gather(*(log.migrate() for log in logs))
     finally:
         await asyncio.gather(*(log.aclose() for log in logs))
-    assert sorted(change.before or "" for change in changes) == ["", "0001", "0001", "0001"]
-    assert {change.after for change in changes} == {"0001"}
+    assert sorted(change.before or "" for change in changes) == ["", HEAD, HEAD, HEAD]
+    assert {change.after for change in changes} == {HEAD}
 
 
 # SQLite cannot reflect the lower(email) index; Alembic says it skips comparing it there.
@@ -81,6 +88,83 @@ async def test_the_store_table_matches_the_newest_revision(
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+# SQLite cannot reflect the lower(email) index: its SQL is checked from sqlite_master instead.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+async def test_upgrading_from_0001_keeps_every_record_and_constraint(
+    audit_backend: AuditBackend,
+) -> None:
+    """A log created at 0001 upgrades to the newest revision with its rows, ids, CHECK,
+    AUTOINCREMENT (SQLite: no id handed out twice) and indexes kept; only the target may now
+    be unknown."""
+    engines, _ = create_engines(audit_backend.url)
+
+    def to_0001(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "0001")
+        for caller in ("user:old", "user:pruned"):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_records (at, caller, action, target_kind,"
+                    " target_connection, roles, outcome) VALUES (:at, :caller, 'create',"
+                    " 'CLERK_APPLICATION', 'default', '[]', 'started')"
+                ),
+                {"at": FIXED_NOW.replace(tzinfo=None), "caller": caller},
+            )
+        # The newest record pruned: its id must not be handed out again.
+        connection.execute(text("DELETE FROM audit_records WHERE caller = 'user:pruned'"))
+
+    try:
+        async with engines.schema.begin() as connection:
+            await connection.run_sync(to_0001)
+    finally:
+        await engines.read.dispose()
+        await engines.writes.aclose()
+    async with AuditLog.open(audit_backend.url) as log:
+        assert await log.migrate() == SchemaChange("0001", HEAD)
+        [old] = await log.query()
+        assert (old.caller, old.target, old.outcome) == (
+            "user:old",
+            AuditTarget("CLERK_APPLICATION", None, "default"),
+            "started",
+        )
+        assert await log.count_started() == 1  # the partial index's query still answers
+        unknown = await log.refused(
+            AuditEntry("dev", "revoke", UNKNOWN_TARGET, None, invitation_id="x"), "INVALID_INPUT"
+        )
+        assert unknown == old.id + 2
+    engine = create_async_engine(audit_backend.url)
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(IntegrityError):  # the CHECK on `action` survived
+                await connection.execute(
+                    text(
+                        "INSERT INTO audit_records (at, caller, action, roles, outcome)"
+                        " VALUES (CURRENT_TIMESTAMP, 'x', 'delete', '[]', 'started')"
+                    )
+                )
+            await connection.rollback()
+            names = await connection.run_sync(
+                lambda sync: {ix["name"] for ix in inspect(sync).get_indexes("audit_records")}
+            )
+            assert names >= {
+                "ix_audit_records_at",
+                "ix_audit_records_caller",
+                "ix_audit_records_started",
+            }
+            if audit_backend.kind == "sqlite":
+                schema = (
+                    await connection.execute(
+                        text(
+                            "SELECT group_concat(sql, ';') FROM sqlite_master WHERE tbl_name = 'audit_records'"
+                        )
+                    )
+                ).scalar_one()
+                assert "AUTOINCREMENT" in schema
+                assert "lower(email)" in schema
+                assert "WHERE outcome = 'started'" in schema
     finally:
         await engine.dispose()
 
@@ -139,6 +223,58 @@ async def test_a_revoke_keeps_its_email_and_a_target_without_id(
         (),
     )
     assert (record.outcome, record.at) == ("UPSTREAM_UNAVAILABLE", clock.current)
+
+
+async def test_a_revoke_names_its_invitation_from_the_start_and_gets_its_email_at_the_end(
+    log: AuditLog,
+) -> None:
+    """A revoke starts with the global id and no email; completing fills the email in, and a
+    completion naming no invitation (a failure) keeps the id it started with."""
+    entry = AuditEntry("api_key:ci", "revoke", ORGANIZATION, None, invitation_id="gid-1")
+    answered, failed = await log.start(entry), await log.start(entry)
+    [started, _] = await log.query()
+    assert (started.outcome, started.invitation_id, started.email) == ("started", "gid-1", None)
+
+    await log.complete(
+        answered,
+        outcome="ok",
+        invitation_id="gid-1",
+        upstream_request_id="req-1",
+        email="carol@example.com",
+    )
+    await log.complete(
+        failed, outcome="UPSTREAM_UNAVAILABLE", invitation_id=None, upstream_request_id=None
+    )
+    done = {r.id: (r.outcome, r.invitation_id, r.email) for r in await log.query()}
+    assert done == {
+        answered: ("ok", "gid-1", "carol@example.com"),
+        failed: ("UPSTREAM_UNAVAILABLE", "gid-1", None),
+    }
+
+
+async def test_completing_a_create_never_replaces_the_email_it_was_asked_for(
+    log: AuditLog,
+) -> None:
+    """The upstream may spell the email otherwise: the record keeps what the caller sent."""
+    record_id = await log.start(_create(email="Bob@Example.com"))
+    await log.complete(
+        record_id,
+        outcome="ok",
+        invitation_id="gid",
+        upstream_request_id=None,
+        email="bob@example.com",
+    )
+    [record] = await log.query()
+    assert (record.email, record.invitation_id) == ("Bob@Example.com", "gid")
+
+
+async def test_a_record_of_an_unknown_target_round_trips(log: AuditLog) -> None:
+    """A refused revoke whose id was malformed: target kind, id and connection all null."""
+    entry = AuditEntry("dev", "revoke", UNKNOWN_TARGET, None, invitation_id="not-an-id")
+    await log.refused(entry, "INVALID_INPUT")
+    [record] = await log.query()
+    assert to_json(record)["target"] == {"kind": None, "id": None, "connection": None}
+    assert (record.invitation_id, record.outcome) == ("not-an-id", "INVALID_INPUT")
 
 
 async def test_a_record_completes_once(log: AuditLog) -> None:

@@ -51,7 +51,7 @@ async def create_c1(gateway: GatewayClient, sandbox: Sandbox, email: str) -> dic
 
 
 @pytest.fixture
-def stopped_clock() -> Iterator[time_machine.Coordinates]:
+def stopped_clock() -> Iterator[time_machine.Traveller]:
     """The wall clock (the gateway's token clock and the emulator's) stopped at a fixed instant,
     never today's, and moved only by the test."""
     with time_machine.travel(STOPPED_AT, tick=False) as traveller:
@@ -122,7 +122,7 @@ async def test_a_second_request_reuses_the_cached_token(
 
 @pytest.mark.parametrize(("lifetime", "reused_for"), [(5, 4), (30, 24), (3600, 3570)])
 async def test_a_token_is_reused_for_most_of_its_life_and_replaced_before_it_expires(
-    stopped_clock: time_machine.Coordinates,
+    stopped_clock: time_machine.Traveller,
     gateway: GatewayClient,
     sandbox: Sandbox,
     lifetime: int,
@@ -159,7 +159,7 @@ async def test_an_api_401_refreshes_the_token_once_and_retries_the_mutation(
 
 @pytest.mark.parametrize("expiry", ["revoked upstream", "stale on the gateway's clock"])
 async def test_fifty_concurrent_mutations_with_an_expired_token_make_one_token_request(
-    stopped_clock: time_machine.Coordinates, gateway: GatewayClient, sandbox: Sandbox, expiry: str
+    stopped_clock: time_machine.Traveller, gateway: GatewayClient, sandbox: Sandbox, expiry: str
 ) -> None:
     """Single flight: 50 concurrent createInvitation calls with a dead token fetch one new token."""
     sandbox.conductorone.token_ttl_seconds = 30

@@ -8,20 +8,25 @@ answer for all of them: ALREADY_EXISTS with the existing invitation.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
+import httpx
 import pytest
 
+from invitation_gateway.app import create_app
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
 from tests.support.documents import CREATE, REVOKE
-from tests.support.gateway import GatewayClient
+from tests.support.gateway import GatewayClient, app_client
 
 BULK = """mutation($input: CreateInvitationsInput!) { createInvitations(input: $input) {
   results { index invitation { id providerInvitationId } userErrors { code message
     ... on ConflictError { existing { providerInvitationId status } } } } } }"""
 GET = "query($id: ID!) { invitation(id: $id) { id status } }"
+LIST = """query($targets: [InvitationTargetInput!]!) {
+  invitations(targets: $targets) { edges { node { providerInvitationId email } } } }"""
 
 
 def org_input(sandbox: Sandbox, email: str) -> dict[str, Any]:
@@ -45,7 +50,7 @@ async def create(gateway: GatewayClient, input: dict[str, Any]) -> dict[str, Any
 
 @pytest.mark.parametrize("behaviour", ["resend", "reject"])
 async def test_a_duplicate_clerk_organization_invitation_is_already_exists(
-    gateway: GatewayClient, sandbox: Sandbox, behaviour: str
+    gateway: GatewayClient, sandbox: Sandbox, behaviour: Literal["resend", "reject"]
 ) -> None:
     """Re-used (200) or refused (400), a duplicate is ALREADY_EXISTS with the existing invitation."""
     sandbox.clerk.duplicate_organization_invitation = behaviour
@@ -81,6 +86,50 @@ async def test_a_re_used_invitation_the_gateway_never_saw_is_told_by_its_age(
     assert error["existing"] == {"id": global_id.encode(seeded), "status": "PENDING"}
 
 
+class HeldCreateAnswer(httpx.AsyncBaseTransport):
+    """Passes every request on, but holds the answer to one organization create until released.
+
+    The emulator has created the invitation when its answer is held: a slow answer on the wire.
+    (The emulators' `delay` fault waits before the handler runs, so it cannot produce this.)
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self.created = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        is_create = request.method == "POST" and request.url.path.endswith("/invitations")
+        if is_create and "/organizations/" in request.url.path and not self.created.is_set():
+            self.created.set()
+            await self.release.wait()
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_list_while_a_create_awaits_its_answer_does_not_make_it_a_duplicate(
+    sandbox: Sandbox,
+) -> None:
+    """A list that sees the new invitation before its create's answer arrives: still created."""
+    sandbox.clerk.duplicate_organization_invitation = "resend"
+    held = HeldCreateAnswer(sandbox.transport())
+    async with app_client(create_app(sandbox.settings(), transport=held)) as http:
+        gateway = GatewayClient(http)
+        creating = asyncio.create_task(create(gateway, org_input(sandbox, "race@example.com")))
+        await asyncio.wait_for(held.created.wait(), timeout=5)
+        target = {"kind": "CLERK_ORGANIZATION", "id": sandbox.seed.organization_id}
+        listed = await gateway.execute(LIST, {"targets": [target]})
+        emails = [e["node"]["email"] for e in listed["data"]["invitations"]["edges"]]
+        assert "race@example.com" in emails  # the list saw the new invitation first
+        held.release.set()
+        payload = await asyncio.wait_for(creating, timeout=5)
+    assert payload["userErrors"] == []
+    assert payload["invitation"]["email"] == "race@example.com"
+
+
 async def test_a_bulk_item_clerk_re_used_is_already_exists_and_the_others_are_created(
     gateway: GatewayClient, sandbox: Sandbox
 ) -> None:
@@ -98,7 +147,9 @@ async def test_a_bulk_item_clerk_re_used_is_already_exists_and_the_others_are_cr
 
 @pytest.mark.parametrize("behaviour", ["conflict", "bad_request", "existing"])
 async def test_a_duplicate_conductorone_invitation_is_already_exists(
-    gateway: GatewayClient, sandbox: Sandbox, behaviour: str
+    gateway: GatewayClient,
+    sandbox: Sandbox,
+    behaviour: Literal["conflict", "bad_request", "existing"],
 ) -> None:
     """409, 400 or 200 with the existing invitation: ALREADY_EXISTS with it, and no second one."""
     sandbox.conductorone.duplicate_invitation = behaviour
@@ -127,7 +178,7 @@ async def test_a_conductorone_answer_naming_no_invitation_is_read_back(
 ) -> None:
     """Create, revoke and get answered `{"invitation": null}`: read back, never "unreadable"."""
     c1 = sandbox.conductorone
-    null = {"status": 200, "body": '{"invitation": null}', "after": True}
+    null: dict[str, Any] = {"status": 200, "body": '{"invitation": null}', "after": True}
     c1.faults.add(method="POST", path_contains="/invitations", **null)
     created = await create(gateway, directory_input(sandbox, "null@example.com"))
     assert created["userErrors"] == []

@@ -1,4 +1,4 @@
-"""Idempotent createInvitation end to end: replays, concurrent duplicates, restarts, replicas."""
+"""Idempotent createInvitation end to end: replays, duplicates, restarts, replicas, a store down."""
 
 from __future__ import annotations
 
@@ -14,10 +14,19 @@ import redis.asyncio
 from pydantic import SecretStr
 
 from invitation_gateway.app import create_app
+from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
+from invitation_gateway.schema import global_id
 from invitation_gateway.settings import IdempotencySettings, Settings
 from tests.support.documents import CREATE
 from tests.support.gateway import GatewayClient, app_client
+from tests.support.tcp_proxy import TcpProxy
+
+BULK = """mutation($input: CreateInvitationsInput!) { createInvitations(input: $input) {
+  results { index invitation { id } userErrors { code } } } }"""
+READ = "query($id: ID!) { invitation(id: $id) { id status } }"
+IDEMPOTENCY_KEYS = b"invitation-gateway:idempotency:"  # in every command of the Redis key store
+DEV_BUCKETS = "invitation-gateway:ratelimit:dev:*"  # the development caller's rate-limit buckets
 
 
 def org_input(sandbox: Sandbox, email: str, key: str, **extra: Any) -> dict[str, Any]:
@@ -169,4 +178,91 @@ async def test_duplicates_waiting_on_a_failing_create_do_not_resend_it(
     variables = org_input(sandbox, "storm@example.com", "key-storm")
     answers = await asyncio.gather(*(gateway.execute(CREATE, variables) for _ in range(10)))
     assert {a["errors"][0]["extensions"]["code"] for a in answers} == {"UPSTREAM_UNAVAILABLE"}
+    assert creates(sandbox) == 1
+
+
+def seeded_invitation_id(sandbox: Sandbox) -> str:
+    target = InvitationTarget(TargetKind.CLERK_ORGANIZATION, sandbox.seed.organization_id)
+    return global_id.encode(InvitationRef(target, sandbox.seed.organization_invitation_id))
+
+
+@asynccontextmanager
+async def redis_dying_at_the_claim(redis_url: str) -> AsyncIterator[TcpProxy]:
+    """The real Redis behind a proxy that dies as the first idempotency command reaches it.
+
+    The rate limiter's commands pass until then, so the request gets as far as the claim: the
+    one place a keyed create needs the key store, and the moment a Redis outage would catch it.
+    """
+    try:
+        async with TcpProxy.to_url(redis_url, cut_on=IDEMPOTENCY_KEYS) as proxy:
+            yield proxy
+    finally:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        async for name in client.scan_iter(match=DEV_BUCKETS):
+            await client.delete(name)
+        await client.aclose()
+
+
+async def test_redis_gone_at_the_claim_refuses_the_keyed_create_and_reads_still_answer(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """Redis dies as the key is claimed: UPSTREAM_UNAVAILABLE naming Redis, nothing sent upstream."""
+    async with redis_dying_at_the_claim(redis_url) as proxy:
+        settings = sandbox.settings(redis_url=SecretStr(proxy.url_for(redis_url)))
+        async with gateway_on(sandbox, settings) as gateway:
+            variables = org_input(sandbox, "gone@example.com", f"key-gone-{uuid.uuid4()}")
+            body = await gateway.execute(CREATE, variables)
+            read = await gateway.execute(READ, {"id": seeded_invitation_id(sandbox)})
+    assert proxy.is_cut  # the claim was what found Redis gone
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "provider": "Redis"}
+    assert error["path"] == ["createInvitation"]
+    assert creates(sandbox) == 0
+    assert "errors" not in read
+    assert read["data"]["invitation"]["status"] == "PENDING"
+
+
+async def test_redis_gone_at_the_claim_fails_each_keyed_bulk_item_at_its_path(
+    sandbox: Sandbox, redis_url: str
+) -> None:
+    """In createInvitations, each keyed item is UPSTREAM_UNAVAILABLE naming Redis, none sent."""
+    items = [
+        org_input(sandbox, f"bulk-gone-{n}@example.com", f"key-bulk-gone-{uuid.uuid4()}")["input"]
+        for n in range(2)
+    ]
+    async with redis_dying_at_the_claim(redis_url) as proxy:
+        settings = sandbox.settings(redis_url=SecretStr(proxy.url_for(redis_url)))
+        async with gateway_on(sandbox, settings) as gateway:
+            body = await gateway.execute(BULK, {"input": {"invitations": items}})
+    results = body["data"]["createInvitations"]["results"]
+    assert [(r["index"], r["invitation"], r["userErrors"]) for r in results] == [
+        (0, None, []),
+        (1, None, []),
+    ]
+    errors = sorted(body["errors"], key=lambda e: e["path"])
+    assert [(e["path"], e["extensions"]) for e in errors] == [
+        (
+            ["createInvitations", "results", n, "invitation"],
+            {"code": "UPSTREAM_UNAVAILABLE", "provider": "Redis"},
+        )
+        for n in range(2)
+    ]
+    assert creates(sandbox) == 0
+
+
+async def test_an_unusable_sqlite_key_store_refuses_keyed_creates_naming_sqlite(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The key file cannot be opened: a keyed create is refused (SQLite), an unkeyed one is not."""
+    (tmp_path / "blocker").write_text("a file where the store's directory should be")
+    keys = IdempotencySettings(sqlite_path=tmp_path / "blocker" / "keys.sqlite3")
+    async with gateway_on(sandbox, sandbox.settings(idempotency=keys)) as gateway:
+        keyed = await gateway.execute(CREATE, org_input(sandbox, "k@example.com", "key-sqlite"))
+        assert creates(sandbox) == 0
+        variables = org_input(sandbox, "u@example.com", "unused")
+        del variables["input"]["idempotencyKey"]
+        unkeyed = await gateway.execute(CREATE, variables)
+    [error] = keyed["errors"]
+    assert error["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "provider": "SQLite"}
+    assert unkeyed["data"]["createInvitation"]["userErrors"] == []
     assert creates(sandbox) == 1

@@ -2,86 +2,35 @@
 
 The emulators' `after` and `drop` faults run the real handler (the invitation IS created or
 revoked) and then answer 503 or break the connection, which is what a network failure between
-an upstream's commit and its answer looks like to the gateway.
+an upstream's commit and its answer looks like to the gateway. An `after` fault that trickles
+its answer, on a real socket, is the third way: the upstream acted, started answering, and went
+quiet past the gateway's read timeout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
-from invitation_gateway.emulators import Emulator
 from invitation_gateway.sandbox import Sandbox
-from invitation_gateway.schema import global_id
 from tests.support.documents import CREATE, REVOKE
 from tests.support.gateway import GatewayClient
+from tests.support.lost_answers import (
+    CLERK_ADMIN,
+    DIRECTORY,
+    KINDS,
+    LOST,
+    ORGANIZATION,
+    Kind,
+    gateway_over_sockets,
+    lose_next,
+    stall_next_create,
+)
 
-LOST = {"drop": {"drop": True}, "503 after": {"status": 503, "after": True}}
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One target kind: its emulator, its seeded pending invitation and its stored state."""
-
-    kind: TargetKind
-    create_path: str  # what the create request's path ends with
-
-    def emulator(self, sandbox: Sandbox) -> Emulator:
-        return (
-            sandbox.conductorone
-            if self.kind is TargetKind.CONDUCTORONE_DIRECTORY
-            else sandbox.clerk
-        )
-
-    def target(self, sandbox: Sandbox) -> dict[str, Any]:
-        if self.kind is TargetKind.CLERK_APPLICATION:
-            return {"kind": self.kind.value}
-        if self.kind is TargetKind.CLERK_ORGANIZATION:
-            return {"kind": self.kind.value, "id": sandbox.seed.organization_id}
-        return {"kind": self.kind.value, "id": sandbox.seed.directory_id}
-
-    def pending_id(self, sandbox: Sandbox) -> str:
-        seed = sandbox.seed
-        upstream_id, target_id = {
-            TargetKind.CONDUCTORONE_DIRECTORY: (seed.directory_invitation_id, seed.directory_id),
-            TargetKind.CLERK_APPLICATION: (seed.application_invitation_id, None),
-            TargetKind.CLERK_ORGANIZATION: (seed.organization_invitation_id, seed.organization_id),
-        }[self.kind]
-        return global_id.encode(InvitationRef(InvitationTarget(self.kind, target_id), upstream_id))
-
-    def stored(self, sandbox: Sandbox) -> dict[str, dict[str, Any]]:
-        if self.kind is TargetKind.CONDUCTORONE_DIRECTORY:
-            return sandbox.conductorone.invitations
-        if self.kind is TargetKind.CLERK_APPLICATION:
-            return sandbox.clerk.invitations
-        return sandbox.clerk.organization_invitations
-
-    def creates(self, sandbox: Sandbox) -> int:
-        return sum(
-            1
-            for r in self.emulator(sandbox).requests
-            if r.method == "POST" and r.path.endswith(self.create_path)
-        )
-
-    def create_input(self, sandbox: Sandbox, email: str, **extra: Any) -> dict[str, Any]:
-        roles = ["org:member"] if self.kind is TargetKind.CLERK_ORGANIZATION else []
-        return {"input": {"target": self.target(sandbox), "email": email, "roles": roles, **extra}}
-
-
-KINDS = [
-    Kind(TargetKind.CONDUCTORONE_DIRECTORY, "/invitations"),
-    Kind(TargetKind.CLERK_APPLICATION, "/v1/invitations"),
-    Kind(TargetKind.CLERK_ORGANIZATION, "/invitations"),
-]
 BY_KIND = pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind.value.lower())
 BY_FAULT = pytest.mark.parametrize("fault", list(LOST), ids=list(LOST))
-
-
-def lose_next(sandbox: Sandbox, kind: Kind, fault: str, path_contains: str) -> None:
-    kind.emulator(sandbox).faults.add(method="POST", path_contains=path_contains, **LOST[fault])
 
 
 @BY_KIND
@@ -137,11 +86,7 @@ async def test_a_keyed_retry_after_a_lost_create_answer_returns_the_invitation(
     variables = kind.create_input(sandbox, "retry@example.com", idempotencyKey="lost-1")
     first = await gateway.execute(CREATE, variables)
     assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_UNAVAILABLE"]
-    [created_id] = [
-        upstream_id
-        for upstream_id, item in kind.stored(sandbox).items()
-        if "retry@example.com" in (item.get("email"), item.get("email_address"))
-    ]
+    [created_id] = kind.made_for(sandbox, "retry@example.com")
 
     for _ in range(2):  # the retry, and a replay of it, give the same invitation
         retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
@@ -164,3 +109,111 @@ async def test_a_keyed_retry_after_a_create_that_never_happened_creates_it_once(
     assert answers[0]["userErrors"] == []
     assert answers[1] == answers[0]
     assert kind.creates(sandbox) == 2  # the failed one and the retry; the replay sends nothing
+
+
+@BY_KIND
+async def test_a_keyed_retry_after_a_create_answer_timed_out_returns_the_invitation(
+    sandbox: Sandbox, kind: Kind
+) -> None:
+    """Created upstream, answer stalled past the read timeout: UPSTREAM_TIMEOUT, then the keyed
+    retry returns that invitation, with one create upstream."""
+    stall_next_create(sandbox, kind, acted=True)
+    variables = kind.create_input(sandbox, "slow@example.com", idempotencyKey="slow-1")
+    async with gateway_over_sockets(sandbox) as gateway:
+        first = await gateway.execute(CREATE, variables)
+        assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_TIMEOUT"]
+        [created_id] = kind.made_for(sandbox, "slow@example.com")
+        for _ in range(2):  # the retry, and a replay of it, give the same invitation
+            retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+            assert retry["userErrors"] == []
+            assert retry["invitation"]["providerInvitationId"] == created_id
+            assert retry["invitation"]["status"] == "PENDING"
+    assert kind.creates(sandbox) == 1
+
+
+@BY_KIND
+async def test_the_lost_creates_own_invitation_wins_over_an_older_one_within_the_clock_skew(
+    gateway: GatewayClient, sandbox: Sandbox, kind: Kind
+) -> None:
+    """An invitation for the email made 2 s before the request (within the 5 s allowed for
+    clock skew, since revoked) is not what the lost create made: the retry returns the new one."""
+    older = kind.seed(
+        sandbox,
+        "skew@example.com",
+        status="revoked",
+        created_at=kind.emulator(sandbox).now() - timedelta(seconds=2),
+    )
+    lose_next(sandbox, kind, "drop", kind.create_path)
+    variables = kind.create_input(sandbox, "skew@example.com", idempotencyKey="skew-1")
+    first = await gateway.execute(CREATE, variables)
+    assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    [created_id] = [i for i in kind.made_for(sandbox, "skew@example.com") if i != older]
+    retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    assert retry["userErrors"] == []
+    assert retry["invitation"]["providerInvitationId"] == created_id
+    assert kind.creates(sandbox) == 1
+
+
+# The two kinds whose invitations record their roles, and a role the test's create does not ask.
+BY_ROLE_KIND = pytest.mark.parametrize(
+    ("kind", "other_role"),
+    [(DIRECTORY, "role-someone-else-chose"), (ORGANIZATION, "org:admin")],
+    ids=["conductorone_directory", "clerk_organization"],
+)
+
+
+@BY_ROLE_KIND
+async def test_another_callers_invitation_with_other_roles_is_not_adopted_by_a_keyed_retry(
+    sandbox: Sandbox, kind: Kind, other_role: str
+) -> None:
+    """The lost create did nothing; meanwhile someone else invited the email with another role:
+    the keyed retry does not pass that off as its own, it creates and hears ALREADY_EXISTS."""
+    stall_next_create(sandbox, kind, acted=False)
+    variables = kind.create_input(sandbox, "other@example.com", idempotencyKey="other-1")
+    async with gateway_over_sockets(sandbox) as gateway:
+        first = await gateway.execute(CREATE, variables)
+        assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_TIMEOUT"]
+        theirs = kind.seed(
+            sandbox,
+            "other@example.com",
+            status="pending",
+            created_at=kind.emulator(sandbox).now(),
+            role=other_role,
+        )
+        retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    assert retry["invitation"] is None
+    assert [e["code"] for e in retry["userErrors"]] == ["ALREADY_EXISTS"]
+    assert kind.creates(sandbox) == 2  # the stalled one (which did nothing) and the retry's
+    assert kind.made_for(sandbox, "other@example.com") == [theirs]
+
+
+@pytest.mark.parametrize("acted", [True, False], ids=["ours", "another-inviters"])
+async def test_a_clerk_users_keyed_retry_adopts_only_an_invitation_it_is_the_inviter_of(
+    sandbox: Sandbox, tmp_path: Path, acted: bool
+) -> None:
+    """A Clerk admin's create times out. If it was made (Clerk records the admin as inviter),
+    the retry returns it; if not, another admin's invitation since is ALREADY_EXISTS, not ours."""
+    kind = ORGANIZATION
+    stall_next_create(sandbox, kind, acted=acted)
+    variables = kind.create_input(sandbox, "invitee@example.com", idempotencyKey="inviter-1")
+    async with gateway_over_sockets(sandbox, clerk_admin_in=tmp_path) as gateway:
+        first = await gateway.execute(CREATE, variables)
+        assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_TIMEOUT"]
+        if not acted:
+            other = sandbox.clerk.add_user("other-admin@example.com", user_id="user_other_admin")
+            sandbox.clerk.add_membership(sandbox.seed.organization_id, other["id"], "org:admin")
+            sandbox.clerk.add_organization_invitation(
+                sandbox.seed.organization_id, "invitee@example.com", inviter_user_id=other["id"]
+            )
+        [made] = kind.made_for(sandbox, "invitee@example.com")
+        retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+    inviter = sandbox.clerk.organization_invitations[made]["inviter_id"]
+    if acted:
+        assert inviter == CLERK_ADMIN
+        assert retry["userErrors"] == []
+        assert retry["invitation"]["providerInvitationId"] == made
+        assert kind.creates(sandbox) == 1
+    else:
+        assert inviter == "user_other_admin"
+        assert [e["code"] for e in retry["userErrors"]] == ["ALREADY_EXISTS"]
+        assert kind.creates(sandbox) == 2

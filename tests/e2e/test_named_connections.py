@@ -2,7 +2,9 @@
 
 The `default` connections come from the environment's settings; `staging` and `emea` from a
 connections file (GATEWAY_CONNECTIONS__FILE) whose secrets are environment variables. Each
-connection has its own emulator, so every request shows which upstream it reached.
+connection has its own emulator, so every request shows which upstream it reached. Every
+connection opens its breaker on the first failed call (threshold 1, one attempt), so one
+injected fault is enough to show that breakers are per connection.
 """
 
 from __future__ import annotations
@@ -37,11 +39,18 @@ ORG = "org_shared_id_on_both"  # the same organization id on both Clerk instance
 DIRECTORY = "2fQzSharedDirectory0000000x"
 GET = "query($id: ID!) { invitation(id: $id) { id email status target { connection } } }"
 LIST = """query($targets: [InvitationTargetInput!]!) { invitations(targets: $targets, first: 50) {
-  edges { node { email target { kind connection } } } errors { code target { connection } } } }"""
+  edges { node { email status target { kind connection } } }
+  errors { code target { kind connection } } } }"""
+CIRCUITS = "{ connections { name provider circuit } }"
+# Every connection's breaker opens on its first failure and stays open for the test.
+FAIL_FAST = {"breaker_threshold": 1, "breaker_cooldown": 60.0, "retry_attempts": 1}
 FILE = """
 [clerk.staging]
 secret_key_env = "STAGING_CLERK_KEY"
 api_url = "http://clerk-staging.test/v1"
+breaker_threshold = 1
+breaker_cooldown = 60
+retry_attempts = 1
 
 [conductorone.emea]
 base_url = "http://c1-emea.test"
@@ -59,6 +68,19 @@ class Upstreams:
     clerk: dict[str, ClerkEmulator]
     conductorone: dict[str, ConductorOneEmulator]
 
+    def emulator(self, vendor: str, name: str) -> ClerkEmulator | ConductorOneEmulator:
+        return self.clerk[name] if vendor == "clerk" else self.conductorone[name]
+
+    def stored(self, vendor: str, name: str) -> list[dict[str, Any]]:
+        """The invitations one upstream holds; `state` is its status as one lower-case word
+        (Clerk's `pending`, ConductorOne's `LOCAL_INVITATION_STATUS_PENDING`: `pending`)."""
+        emulator = self.emulator(vendor, name)
+        if isinstance(emulator, ClerkEmulator):
+            found = list(emulator.organization_invitations.values())
+        else:
+            found = list(emulator.invitations.values())
+        return [{**i, "state": emulator.status_of(i).rsplit("_", 1)[-1].lower()} for i in found]
+
 
 @pytest.fixture
 def upstreams() -> Upstreams:
@@ -72,18 +94,18 @@ def upstreams() -> Upstreams:
     }
     for emulator in clerk.values():
         emulator.add_organization(ORG, "Shared Id Inc")
-    for emulator in conductorone.values():
-        emulator.add_directory(DIRECTORY, "Employees")
+    for c1 in conductorone.values():
+        c1.add_directory(DIRECTORY, "Employees")
     return Upstreams(clerk, conductorone)
 
 
 def settings(file: Path) -> Settings:
     return Settings(
         clerk=ClerkSettings(
-            api_url="http://clerk.test/v1", secret_key=SecretStr("sk_test_default")
+            api_url="http://clerk.test/v1", secret_key=SecretStr("sk_test_default"), **FAIL_FAST
         ),
         conductorone=ConductorOneSettings(
-            base_url="http://c1.test", token=SecretStr("c1-default-token")
+            base_url="http://c1.test", token=SecretStr("c1-default-token"), **FAIL_FAST
         ),
         connections=ConnectionsSettings(file=file),
         idempotency=IdempotencySettings(sqlite_path=None),
@@ -109,48 +131,76 @@ async def gateway(upstreams: Upstreams, tmp_path: Path) -> AsyncIterator[Gateway
         yield GatewayClient(http)
 
 
-TARGETS = [
-    ({"kind": "CLERK_ORGANIZATION", "id": ORG, "connection": "default"}, "clerk", "default"),
-    ({"kind": "CLERK_ORGANIZATION", "id": ORG, "connection": "staging"}, "clerk", "staging"),
-    ({"kind": "CONDUCTORONE_DIRECTORY", "id": DIRECTORY}, "conductorone", "default"),
-    ({"kind": "CONDUCTORONE_DIRECTORY", "connection": "emea"}, "conductorone", "emea"),
-]
+# (target input, vendor, connection): two Clerk instances, two ConductorOne tenants.
+CLERK_DEFAULT = (
+    {"kind": "CLERK_ORGANIZATION", "id": ORG, "connection": "default"},
+    "clerk",
+    "default",
+)
+CLERK_STAGING = (
+    {"kind": "CLERK_ORGANIZATION", "id": ORG, "connection": "staging"},
+    "clerk",
+    "staging",
+)
+C1_DEFAULT = ({"kind": "CONDUCTORONE_DIRECTORY", "id": DIRECTORY}, "conductorone", "default")
+C1_EMEA = ({"kind": "CONDUCTORONE_DIRECTORY", "connection": "emea"}, "conductorone", "emea")
+TARGETS = [CLERK_DEFAULT, CLERK_STAGING, C1_DEFAULT, C1_EMEA]
+SIBLINGS = {  # each connection and the other one of its vendor
+    "clerk.default": (CLERK_DEFAULT, CLERK_STAGING),
+    "clerk.staging": (CLERK_STAGING, CLERK_DEFAULT),
+    "conductorone.default": (C1_DEFAULT, C1_EMEA),
+    "conductorone.emea": (C1_EMEA, C1_DEFAULT),
+}
 
 
-def stored(upstreams: Upstreams, vendor: str, name: str) -> list[dict[str, Any]]:
-    if vendor == "clerk":
-        return list(upstreams.clerk[name].organization_invitations.values())
-    return list(upstreams.conductorone[name].invitations.values())
+def create_input(
+    target: dict[str, str], vendor: str, email: str, key: str | None = None
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {"target": target, "email": email}
+    fields["roles"] = ["org:member"] if vendor == "clerk" else []
+    if key is not None:
+        fields["idempotencyKey"] = key
+    return {"input": fields}
 
 
-async def test_each_connection_creates_revokes_and_reads_on_its_own_upstream(
+async def test_each_connection_creates_reads_and_revokes_on_its_own_upstream(
     gateway: GatewayClient, upstreams: Upstreams
 ) -> None:
-    """The same ids on four connections: each invitation lives, is read and revoked on its own."""
+    """The same ids on four connections: each invitation is created, read and revoked on its own
+    upstream, and revoking one leaves the other three pending."""
     ids = {}
     for target, vendor, name in TARGETS:
         email = f"{vendor}-{name}@example.com"
-        roles = ["org:member"] if vendor == "clerk" else []
-        body = await gateway.execute(
-            CREATE, {"input": {"target": target, "email": email, "roles": roles}}
-        )
+        body = await gateway.execute(CREATE, create_input(target, vendor, email))
         payload = body["data"]["createInvitation"]
         assert payload["userErrors"] == [], payload
         assert payload["invitation"]["target"]["connection"] == name
         ids[vendor, name] = payload["invitation"]["id"]
-        assert [
-            i.get("email_address", i.get("email")) for i in stored(upstreams, vendor, name)
-        ] == [email]
+    for _, vendor, name in TARGETS:
+        [stored] = upstreams.stored(vendor, name)
+        assert stored.get("email_address", stored.get("email")) == f"{vendor}-{name}@example.com"
 
     for (vendor, name), invitation_id in ids.items():
         read = (await gateway.execute(GET, {"id": invitation_id}))["data"]["invitation"]
         assert read["email"] == f"{vendor}-{name}@example.com"
-        assert read["target"]["connection"] == name
+        assert (read["target"]["connection"], read["status"]) == (name, "PENDING")
 
-    body = await gateway.execute(REVOKE, {"input": {"id": ids["clerk", "staging"]}})
-    assert body["data"]["revokeInvitation"]["invitation"]["status"] == "REVOKED"
-    assert stored(upstreams, "clerk", "staging")[0]["status"] == "revoked"
-    assert stored(upstreams, "clerk", "default")[0]["status"] == "pending"
+    revoked: set[tuple[str, str]] = set()
+    for (vendor, name), invitation_id in ids.items():
+        body = await gateway.execute(REVOKE, {"input": {"id": invitation_id}})
+        payload = body["data"]["revokeInvitation"]
+        assert payload["userErrors"] == [], payload
+        assert payload["invitation"]["status"] == "REVOKED"
+        assert payload["invitation"]["target"]["connection"] == name
+        revoked.add((vendor, name))
+        for _, other_vendor, other in TARGETS:
+            [stored] = upstreams.stored(other_vendor, other)
+            expected = "revoked" if (other_vendor, other) in revoked else "pending"
+            assert stored["state"] == expected, (vendor, name, other_vendor, other)
+
+    for (_, name), invitation_id in ids.items():
+        read = (await gateway.execute(GET, {"id": invitation_id}))["data"]["invitation"]
+        assert (read["target"]["connection"], read["status"]) == (name, "REVOKED")
 
 
 async def test_one_list_reads_all_four_connections(
@@ -172,25 +222,65 @@ async def test_one_list_reads_all_four_connections(
     ]
 
 
-async def test_breakers_are_independent_per_connection(
-    gateway: GatewayClient, upstreams: Upstreams
+@pytest.mark.parametrize("connection", SIBLINGS.keys())
+async def test_one_open_breaker_leaves_the_vendors_other_connection_working(
+    gateway: GatewayClient, upstreams: Upstreams, connection: str
 ) -> None:
-    """The emea tenant's open circuit fails fast; the default tenant still answers."""
-    upstreams.conductorone["emea"].faults.add(status=503, times=5)
-    emea = {"kind": "CONDUCTORONE_DIRECTORY", "connection": "emea"}
+    """A connection whose upstream fails opens its own circuit and then fails fast; the other
+    connection of the same vendor stays closed and keeps creating and listing."""
+    (faulted, vendor, name), (healthy, _, other) = SIBLINGS[connection]
+    broken = upstreams.emulator(vendor, name)
+    broken.faults.add(status=503, times=5)
     for _ in range(2):
-        body = await gateway.execute(LIST, {"targets": [emea]})
-        assert [e["code"] for e in body["data"]["invitations"]["errors"]] == [
-            "UPSTREAM_UNAVAILABLE"
+        body = await gateway.execute(LIST, {"targets": [faulted]})
+        errors = body["data"]["invitations"]["errors"]
+        assert [(e["code"], e["target"]["connection"]) for e in errors] == [
+            ("UPSTREAM_UNAVAILABLE", name)
         ]
-    assert len(upstreams.conductorone["emea"].requests) == 1  # the second failed fast
-    circuits = await gateway.execute("{ connections { name provider circuit } }")
-    by_name = {(c["provider"], c["name"]): c["circuit"] for c in circuits["data"]["connections"]}
-    assert by_name[("CONDUCTORONE", "emea")] == "OPEN"
-    assert by_name[("CONDUCTORONE", "default")] == "CLOSED"
-    default = {"kind": "CONDUCTORONE_DIRECTORY", "id": DIRECTORY}
-    body = await gateway.execute(LIST, {"targets": [default]})
-    assert body["data"]["invitations"]["errors"] == []
+    assert len(broken.requests) == 1  # the second list failed fast, without a call
+
+    circuits = (await gateway.execute(CIRCUITS))["data"]["connections"]
+    by_name = {(c["provider"].lower(), c["name"]): c["circuit"] for c in circuits}
+    assert by_name.pop((vendor, name)) == "OPEN"
+    assert set(by_name.values()) == {"CLOSED"}  # the sibling and the other vendor's two
+
+    email = f"still-{vendor}-{other}@example.com"
+    body = await gateway.execute(CREATE, create_input(healthy, vendor, email))
+    assert body["data"]["createInvitation"]["userErrors"] == [], body
+    body = await gateway.execute(LIST, {"targets": [healthy]})
+    answer = body["data"]["invitations"]
+    assert answer["errors"] == []
+    assert [e["node"]["email"] for e in answer["edges"]] == [email]
+    assert [i.get("email_address", i.get("email")) for i in upstreams.stored(vendor, other)] == [
+        email
+    ]
+    assert len(broken.requests) == 1  # nothing more reached the broken upstream
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [(CLERK_DEFAULT, CLERK_STAGING), (C1_DEFAULT, C1_EMEA)]
+)
+async def test_one_idempotency_key_creates_once_on_each_connection(
+    gateway: GatewayClient,
+    upstreams: Upstreams,
+    first: tuple[dict[str, str], str, str],
+    second: tuple[dict[str, str], str, str],
+) -> None:
+    """Keys are scoped per connection: the same key and input on two connections of one vendor
+    create one invitation on each, and a retry on either replays that connection's answer."""
+    created: dict[str, set[str]] = {}
+    for target, vendor, name in (first, second, first, second):
+        body = await gateway.execute(
+            CREATE, create_input(target, vendor, "same.person@example.com", key="key-1")
+        )
+        payload = body["data"]["createInvitation"]
+        assert payload["userErrors"] == [], payload
+        assert payload["invitation"]["target"]["connection"] == name
+        created.setdefault(name, set()).add(payload["invitation"]["id"])
+    assert all(len(ids) == 1 for ids in created.values()), created  # retries replayed
+    assert len(set().union(*created.values())) == 2  # two invitations, one per connection
+    for _, vendor, name in (first, second):
+        assert [i["state"] for i in upstreams.stored(vendor, name)] == ["pending"]
 
 
 async def test_an_unknown_connection_is_invalid_input_naming_the_ones_that_exist(
@@ -198,9 +288,7 @@ async def test_an_unknown_connection_is_invalid_input_naming_the_ones_that_exist
 ) -> None:
     """target.connection naming nothing configured: INVALID_INPUT on that field, with the names."""
     target = {"kind": "CLERK_ORGANIZATION", "id": ORG, "connection": "prod"}
-    body = await gateway.execute(
-        CREATE, {"input": {"target": target, "email": "a@example.com", "roles": ["org:member"]}}
-    )
+    body = await gateway.execute(CREATE, create_input(target, "clerk", "a@example.com"))
     [error] = body["data"]["createInvitation"]["userErrors"]
     assert (error["code"], error["field"]) == ("INVALID_INPUT", ["input", "target", "connection"])
     assert "default, staging" in error["message"]

@@ -18,20 +18,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from invitation_gateway.app import create_app
 from invitation_gateway.callers.api_keys import entry_for, new_api_key
+from invitation_gateway.callers.jwt import MIN_REFETCH_INTERVAL
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.schema import global_id
 from invitation_gateway.settings import (
     AuthSettings,
-    ConfigurationError,
-    CorsSettings,
     GraphQLSettings,
     PolicySettings,
 )
+from tests.support.clock import FakeClock
 from tests.support.documents import CREATE, REVOKE
 from tests.support.gateway import app_client
 from tests.support.jwks_server import ISSUER, JwksServer, Signer, claims
-from tests.support.servers import free_port
 
 OTHER_ORG = "org_someone_elses_org_000000"
 POLICY = """
@@ -53,6 +52,12 @@ roles = ["org:member"]
 callers = ["api_key:bff"]
 actions = ["read", "create", "revoke"]
 targets = [{ kind = "CONDUCTORONE_DIRECTORY", id = "@DIRECTORY@", connection = "default" }]
+roles = ["*"]
+
+[[allow]]                                  # a second service, creating in the same directory
+callers = ["api_key:partner"]
+actions = ["create"]
+targets = [{ kind = "CONDUCTORONE_DIRECTORY", id = "@DIRECTORY@" }]
 roles = ["*"]
 
 [[allow]]                                  # support: reads everything, changes nothing
@@ -122,7 +127,7 @@ async def secured(sandbox: Sandbox, jwks: JwksServer, tmp_path: Path) -> AsyncIt
         "rsa-1", "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
     jwks.serve(signer)
-    keys = {name: new_api_key() for name in ("bff", "support")}
+    keys = {name: new_api_key() for name in ("bff", "partner", "support")}
     keys_file = tmp_path / "keys.toml"
     keys_file.write_text("\n".join(entry_for(name, key) for name, key in keys.items()))
     policy_file = tmp_path / "policy.toml"
@@ -211,7 +216,7 @@ async def test_an_org_admin_invites_a_member_into_their_own_org_as_themselves(
     assert sent.json["inviter_user_id"] == "user_admin"
 
 
-async def test_clerk_refuses_an_inviter_who_is_not_an_admin_member(secured: Secured) -> None:
+async def test_clerk_refuses_an_inviter_who_is_not_a_member(secured: Secured) -> None:
     """The token says admin, Clerk says not a member: Clerk's 403 is a FORBIDDEN user error."""
     body = await secured.as_jwt(
         secured.admin_token(), CREATE, org_input(secured.sandbox, "y@example.com")
@@ -286,6 +291,73 @@ async def test_a_forged_id_cannot_reach_another_target(secured: Secured) -> None
     assert secured.upstream_calls() == 0
 
 
+async def test_an_id_swapped_onto_ones_own_org_cannot_reach_another_orgs_invitation(
+    secured: Secured,
+) -> None:
+    """Org A's admin puts org B's invitation id in an id naming org A: NOT_FOUND, null, untouched.
+
+    The policy allows org A, and the upstream path names org A too, so Clerk looks the
+    invitation up in org A, where it is not: org B's invitation stays pending.
+    """
+    sandbox = secured.sandbox
+    own_org = sandbox.seed.organization_id
+    admin = sandbox.clerk.add_user("swapper@example.com", user_id="user_admin")
+    sandbox.clerk.add_membership(own_org, admin["id"], "org:admin")
+    sandbox.clerk.add_organization(OTHER_ORG, "Someone Else")
+    victim = sandbox.clerk.add_organization_invitation(OTHER_ORG, "victim@example.com")
+    honest = InvitationRef(InvitationTarget(TargetKind.CLERK_ORGANIZATION, OTHER_ORG), victim["id"])
+    swapped = InvitationRef(InvitationTarget(TargetKind.CLERK_ORGANIZATION, own_org), victim["id"])
+    token = secured.admin_token()
+    for ref, refusal in ((honest, "FORBIDDEN"), (swapped, "NOT_FOUND")):
+        invitation_id = global_id.encode(ref)
+        revoked = await secured.as_jwt(token, REVOKE, {"input": {"id": invitation_id}})
+        assert revoked["data"]["revokeInvitation"]["invitation"] is None
+        assert codes(revoked["data"]["revokeInvitation"]) == [refusal]
+        read = await secured.as_jwt(token, GET, {"id": invitation_id})
+        assert read == {"data": {"invitation": None}}
+    assert sandbox.clerk.organization_invitations[victim["id"]]["status"] == "pending"
+    assert sandbox.clerk.requests  # the swapped id was looked up, in the caller's own org only
+    assert all(f"/organizations/{own_org}/" in r.path for r in sandbox.clerk.requests)
+
+
+@pytest.mark.parametrize(
+    "membership", [None, "org:member"], ids=["not-a-member", "member-without-permission"]
+)
+async def test_clerk_refuses_a_revoke_by_a_requester_who_is_not_an_admin_member(
+    secured: Secured, membership: str | None
+) -> None:
+    """The token says admin; Clerk's 403 on the requesting user is a FORBIDDEN user error."""
+    sandbox = secured.sandbox
+    if membership is not None:
+        user = sandbox.clerk.add_user("plain.member@example.com", user_id="user_admin")
+        sandbox.clerk.add_membership(sandbox.seed.organization_id, user["id"], membership)
+    org_invitation = seeded_id(sandbox, TargetKind.CLERK_ORGANIZATION)
+    body = await secured.as_jwt(secured.admin_token(), REVOKE, {"input": {"id": org_invitation}})
+    assert codes(body["data"]["revokeInvitation"]) == ["FORBIDDEN"]
+    [sent] = [r for r in sandbox.clerk.requests if r.path.endswith("/revoke")]
+    assert sent.json == {"requesting_user_id": "user_admin"}  # Clerk was asked, and refused
+    invitation = sandbox.clerk.organization_invitations[sandbox.seed.organization_invitation_id]
+    assert invitation["status"] == "pending"
+
+
+async def test_clerk_refuses_an_inviter_without_the_manage_members_permission(
+    secured: Secured,
+) -> None:
+    """A plain org:member whose token claims admin: Clerk's missing_organization_permission."""
+    sandbox = secured.sandbox
+    user = sandbox.clerk.add_user("plain.inviter@example.com", user_id="user_admin")
+    sandbox.clerk.add_membership(sandbox.seed.organization_id, user["id"], "org:member")
+    before = len(sandbox.clerk.organization_invitations)
+    body = await secured.as_jwt(
+        secured.admin_token(), CREATE, org_input(sandbox, "invitee@example.com")
+    )
+    assert codes(body["data"]["createInvitation"]) == ["FORBIDDEN"]
+    [sent] = [r for r in sandbox.clerk.requests if r.method == "POST"]
+    assert sent.json is not None
+    assert sent.json["inviter_user_id"] == "user_admin"
+    assert len(sandbox.clerk.organization_invitations) == before  # nothing was created
+
+
 async def test_a_list_answers_the_allowed_targets_and_lists_the_forbidden_one(
     secured: Secured,
 ) -> None:
@@ -328,25 +400,38 @@ async def test_a_bulk_create_mixing_allowed_and_denied_items_refuses_each_denied
 
 
 async def test_idempotency_keys_are_scoped_per_caller(secured: Secured) -> None:
-    """The same key from two callers is two requests: one caller never replays another's."""
+    """Two callers allowed on one directory send the same key: the second's create is its own.
+
+    Were keys shared between callers, `partner` would get `bff`'s stored answer (the
+    invitation, no error) and ConductorOne would see one create; scoped, its create reaches
+    ConductorOne, which already has a pending invitation for the email: ALREADY_EXISTS.
+    """
     sandbox = secured.sandbox
     directory = {"kind": "CONDUCTORONE_DIRECTORY", "id": sandbox.seed.directory_id}
     variables = {"input": {"target": directory, "email": "k@example.com", "idempotencyKey": "k1"}}
+
+    def creates() -> int:
+        return sum(
+            r.method == "POST" and r.path.endswith("/invitations")
+            for r in sandbox.conductorone.api_requests
+        )
+
     first = await secured.as_key("bff", CREATE, variables)
-    assert first["data"]["createInvitation"]["userErrors"] == []
-    other = await secured.as_key("support", CREATE, variables)
-    assert codes(other["data"]["createInvitation"]) == ["FORBIDDEN"]  # not bff's replay
-
-
-async def test_introspection_and_suggestions_are_off(secured: Secured) -> None:
-    """serve's defaults: __schema is refused, and a typo gets no "Did you mean"."""
-    token = secured.admin_token()
-    body = await secured.as_jwt(token, "{ __schema { types { name } } }", {})
-    assert "introspection" in body["errors"][0]["message"].lower()
-    typo = await secured.as_jwt(token, '{ invitaton(id: "x") { id } }', {})
-    assert "Did you mean" not in typo["errors"][0]["message"]
-    page = await secured.http.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code != 200 or "graphiql" not in page.text.lower()
+    created = first["data"]["createInvitation"]
+    assert created["userErrors"] == []
+    replayed = await secured.as_key("bff", CREATE, variables)
+    assert (replayed, creates()) == (first, 1)  # the same caller's replay: no second create
+    other = await secured.as_key("partner", CREATE, variables)
+    payload = other["data"]["createInvitation"]
+    assert creates() == 2  # partner's own create reached ConductorOne
+    assert payload["invitation"] is None
+    [conflict] = payload["userErrors"]
+    assert conflict["code"] == "ALREADY_EXISTS"
+    assert conflict["existing"]["id"] == created["invitation"]["id"]
+    pending = [
+        i for i in sandbox.conductorone.invitations.values() if i["email"] == "k@example.com"
+    ]
+    assert len(pending) == 1
 
 
 async def test_too_many_root_fields_are_refused(secured: Secured) -> None:
@@ -381,66 +466,44 @@ async def test_an_org_admin_revoke_names_them_to_clerk_and_is_logged_with_the_ca
 
 
 async def test_the_gateway_starts_with_the_jwks_down_and_recovers(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, jwks: JwksServer, tmp_path: Path
 ) -> None:
-    """JWKS unreachable: the gateway starts, tokens are 401 keys unavailable, never accepted."""
-    jwks_url = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"  # nothing listens
+    """JWKS down: the gateway starts and a token is 401 `keys unavailable`, never accepted;
+    JWKS back: the same token is accepted at the next allowed fetch, with no restart."""
     signer = Signer(
         "rsa-1", "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
+    jwks.serve(signer)
+    jwks.status = 503  # down from the start
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(POLICY.replace("@DIRECTORY@", sandbox.seed.directory_id))
     settings = sandbox.settings(
-        auth=AuthSettings(mode="enforced", jwks_url=jwks_url, issuer=ISSUER),
+        auth=AuthSettings(mode="enforced", jwks_url=jwks.url, issuer=ISSUER),
         policy=PolicySettings(file=policy_file),
     )
-    app = create_app(settings, transport=sandbox.transport(), environ={})
+    clock = FakeClock(1000.0)  # the JWKS cache's: the next fetch is moved to, not waited for
+    app = create_app(settings, transport=sandbox.transport(), environ={}, interval_clock=clock)
+    org = sandbox.seed.organization_id
+    token = signer.token(claims(sub="user_admin", o={"id": org, "rol": "admin"}))
+    variables = {"id": seeded_id(sandbox, TargetKind.CLERK_ORGANIZATION)}
     async with app_client(app) as http:
-        token = signer.token(claims())
-        response = await http.post(
-            "/graphql",
-            json={"query": GET, "variables": {"id": "x"}},
-            headers={"authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 401
-        assert response.json()["errors"][0]["extensions"]["reason"] == "keys unavailable"
-        assert (await http.get("/healthz")).status_code == 200
 
+        async def ask() -> httpx.Response:
+            return await http.post(
+                "/graphql",
+                json={"query": GET, "variables": variables},
+                headers={"authorization": f"Bearer {token}"},
+            )
 
-@pytest.mark.parametrize(
-    ("origin", "allowed"),
-    [("https://app.example.com", True), ("https://evil.example.net", False)],
-)
-async def test_cors_preflight_is_answered_only_for_listed_origins(
-    sandbox: Sandbox, origin: str, allowed: bool
-) -> None:
-    """A preflight from a listed origin gets the CORS headers; a foreign origin gets none."""
-    settings = sandbox.settings(cors=CorsSettings(allow_origins=["https://app.example.com"]))
-    app = create_app(settings, transport=sandbox.transport(), environ={})
-    async with app_client(app) as http:
-        response = await http.options(
-            "/graphql",
-            headers={
-                "origin": origin,
-                "access-control-request-method": "POST",
-                "access-control-request-headers": "authorization,content-type",
-            },
-        )
-    granted = response.headers.get("access-control-allow-origin")
-    assert (granted == origin) is allowed
-    assert granted != "*"
-    if allowed:
-        assert response.headers["access-control-allow-credentials"] == "true"
-
-
-def test_a_wildcard_origin_is_refused() -> None:
-    """GATEWAY_CORS__ALLOW_ORIGINS='*' would give every site the frontends' tokens: refused."""
-    with pytest.raises(ValueError, match="cannot be"):
-        CorsSettings(allow_origins=["*"])
-
-
-async def test_enforced_mode_refuses_to_start_without_a_policy(sandbox: Sandbox) -> None:
-    """Enforced authentication with no policy file: create_app refuses, naming the variable."""
-    settings = sandbox.settings(auth=AuthSettings(mode="enforced", api_keys_file=None))
-    with pytest.raises(ConfigurationError, match="GATEWAY_POLICY__FILE"):
-        create_app(settings, transport=sandbox.transport(), environ={})
+        assert (await http.get("/healthz")).status_code == 200  # started, the JWKS unread
+        for _ in range(2):
+            refused = await ask()
+            assert refused.status_code == 401
+            assert refused.json()["errors"][0]["extensions"]["reason"] == "keys unavailable"
+            jwks.status = 200  # back, but not refetched before the interval is over
+        assert jwks.fetches == 1
+        clock.advance(MIN_REFETCH_INTERVAL)
+        accepted = await ask()  # the same token
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["data"]["invitation"]["status"] == "PENDING"
+        assert jwks.fetches == 2

@@ -1,7 +1,8 @@
 """Fixtures for the rate-limit tests: one `Limiters` per store kind, on real services.
 
-`Limiters` is one shared set of buckets (a memory limiter, or a Redis key prefix); `open()` gives
-a limiter on it, as another replica would have (memory: the same one, a process has one).
+`Limiters` (tests/support/limits.py) is one shared set of buckets (a memory limiter, or a
+Redis key prefix); `open()` gives a limiter on it, as another replica would have (memory: the
+same one, a process has one).
 Memory runs on a fake clock; Redis reads its own server clock, so Redis cases wait for real.
 
 Redis is the real server (127.0.0.1:6379, or `TEST_REDIS_URL`), each test under its own key
@@ -18,9 +19,7 @@ import redis
 from redis.asyncio import Redis
 
 from invitation_gateway.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from tests.support.replicas import FakeClock, Replicas
-
-Limiters = Replicas[RateLimiter]
+from tests.support.limits import FakeClock, Limiters
 
 
 @pytest.fixture

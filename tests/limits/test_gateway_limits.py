@@ -12,14 +12,18 @@ import redis
 from pydantic import SecretStr
 
 from invitation_gateway.app import create_app
+from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
 from invitation_gateway.sandbox import Sandbox
+from invitation_gateway.schema import global_id
 from invitation_gateway.settings import RateLimitSettings
-from tests.support.documents import CREATE
+from tests.support.documents import CREATE, REVOKE
 from tests.support.gateway import GatewayClient, app_client
+from tests.support.tcp_proxy import TcpProxy
 
 BULK = """mutation($input: CreateInvitationsInput!) { createInvitations(input: $input) {
   results { index userErrors { code } } } }"""
 GET = "query($id: ID!) { invitation(id: $id) { id } }"
+READ = "query($id: ID!) { invitation(id: $id) { id status } }"
 DEV_KEYS = "invitation-gateway:ratelimit:dev:*"  # the development caller's buckets
 
 
@@ -135,6 +139,43 @@ async def test_over_the_request_budget_is_429_before_any_graphql_work(sandbox: S
     assert 19 < error["extensions"]["retryAfter"] <= 20  # one request's worth: 60 s / 3
     assert sandbox.conductorone.requests == []
     assert sandbox.clerk.requests == []
+
+
+async def test_redis_gone_while_running_refuses_mutations_and_reads_still_answer(
+    sandbox: Sandbox, clean_redis: str
+) -> None:
+    """The limiter's Redis dies after start-up: creates and revokes are UPSTREAM_UNAVAILABLE
+    naming Redis and send nothing upstream; a read still answers."""
+    seeded = global_id.encode(
+        InvitationRef(
+            InvitationTarget(TargetKind.CONDUCTORONE_DIRECTORY, sandbox.seed.directory_id),
+            sandbox.seed.directory_invitation_id,
+        )
+    )
+    async with AsyncExitStack() as stack:
+        proxy = await stack.enter_async_context(TcpProxy.to_url(clean_redis))
+        [gateway] = await gateways(
+            stack,
+            sandbox,
+            1,
+            redis_url=SecretStr(proxy.url_for(clean_redis)),
+            rate_limit=RateLimitSettings(creates_per_minute=10),
+        )
+        before = await gateway.execute(CREATE, {"input": directory_input(sandbox, "a@example.com")})
+        assert before["data"]["createInvitation"]["userErrors"] == []
+        proxy.cut()
+        sandbox.conductorone.requests.clear()
+        created = await gateway.execute(
+            CREATE, {"input": directory_input(sandbox, "b@example.com")}
+        )
+        revoked = await gateway.execute(REVOKE, {"input": {"id": seeded}})
+        read = await gateway.execute(READ, {"id": seeded})
+    for body, field in [(created, "createInvitation"), (revoked, "revokeInvitation")]:
+        [error] = body["errors"]
+        assert error["path"] == [field]
+        assert error["extensions"] == {"code": "UPSTREAM_UNAVAILABLE", "provider": "Redis"}
+    assert [r.method for r in sandbox.conductorone.api_requests] == ["GET"]  # the read alone
+    assert read["data"]["invitation"] == {"id": seeded, "status": "PENDING"}
 
 
 async def test_redis_unreachable_at_start_up_stops_the_gateway_naming_it(sandbox: Sandbox) -> None:

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from invitation_gateway.limits import Decision
-
-from .conftest import Limiters
+from tests.support.limits import Limiters
 
 # Redis reads real time: a few ms pass between takes, so its waits come out a little shorter.
 SLACK = 0.05

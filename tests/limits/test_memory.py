@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from invitation_gateway.limits import MemoryRateLimiter, RedisRateLimiter, open_limiter
-
-from .conftest import FakeClock
+from tests.support.limits import FakeClock
 
 
 async def test_tokens_come_back_continuously_at_budget_per_minute(fake_clock: FakeClock) -> None:

@@ -33,7 +33,8 @@ from invitation_gateway.emulators.serve import CLERK_SECRET_KEY, create_emulator
 from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.http import MAX_BODY_BYTES, UpstreamClient, path
 from invitation_gateway.providers.reliability import Reliability, RetryPolicy, never_reached
-from invitation_gateway.providers.transport import DEFAULT_LIMITS, AiohttpTransport, _translate
+from invitation_gateway.providers.transport import DEFAULT_LIMITS, AiohttpTransport
+from invitation_gateway.providers.transport_errors import translate
 from invitation_gateway.settings import (
     AuditSettings,
     AuthSettings,
@@ -609,7 +610,7 @@ def test_every_aiohttp_error_maps_by_when_it_happened(
     aiohttp_error: aiohttp.ClientError | TimeoutError, httpx_error: type[httpx.TransportError]
 ) -> None:
     """The module's table: only connector failures are 'never reached'; the rest maybe sent."""
-    mapped = _translate(aiohttp_error)
+    mapped = translate(aiohttp_error)
     assert type(mapped) is httpx_error
     assert "someone" not in str(mapped)
     connector_failure = isinstance(

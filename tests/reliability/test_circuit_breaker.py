@@ -97,7 +97,7 @@ async def test_rate_limits_and_client_errors_do_not_open_the_breaker() -> None:
 
 def _clerk_with(sandbox: Sandbox, **policy: object) -> object:
     base = sandbox.settings()
-    clerk = ClerkSettings(api_url=base.clerk.api_url, secret_key=base.clerk.secret_key, **policy)  # type: ignore[arg-type]
+    clerk = ClerkSettings(api_url=base.clerk.api_url, secret_key=base.clerk.secret_key, **policy)
     return base.model_copy(update={"clerk": clerk})
 
 

@@ -13,6 +13,13 @@ support/
   idempotency.py             idempotency store helpers
   databases.py               PostgreSQL for the tests: reach it, run statements from sync code
   logs.py                    the log lines as `serve` renders them (JSON), captured for a test
+  audit.py                   AuditBackend (where audit records are, as env vars), reading them back
+  upstream_tap.py            a transport noting each upstream exchange's request id; holds requests
+  limits.py                  rate limiters on one set of buckets, opened as several replicas
+  lost_answers.py            the lost-answer tests' target kinds, faults, gateways on real sockets
+  observed.py                a gateway under observation: its client, sandbox and finished spans
+  outcomes.py                pytest plugin: --outcomes=PATH writes each test's outcome (CI compares)
+  tcp_proxy.py               a store that goes away while the gateway runs: a proxy to cut
 ```
 
 Tests import these modules by name (`from tests.support.gateway import GatewayClient`); fixtures

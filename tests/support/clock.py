@@ -8,6 +8,7 @@ The SDK tests share one emulator server per module, so each test `rewind`s the c
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from invitation_gateway.emulators import ManualClock
@@ -34,3 +35,17 @@ def rewind(clock: ManualClock) -> None:
 def later(clock: ManualClock, **delta: float) -> None:
     """Move `clock` forward by `timedelta(**delta)`."""
     clock.advance(timedelta(**delta))
+
+
+class FakeClock:
+    """Seconds (Unix or monotonic) that move only when told to; starts at `start` (wall time
+    unless given). For code that takes a `Callable[[], float]` clock."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

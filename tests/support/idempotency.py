@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from invitation_gateway.idempotency import IdempotencyStore
-from tests.support.replicas import FakeClock, Replicas
+from tests.support.clock import FakeClock
+from tests.support.replicas import Replicas
 
 Backend = Replicas[IdempotencyStore]
 

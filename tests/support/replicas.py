@@ -8,19 +8,10 @@ time pass for expiry and refill: on the fake clock, or for real where the server
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
-
-class FakeClock:
-    """Seconds that move only when told to; starts at `start` (wall time unless given)."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else start
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 class _Closable(Protocol):

@@ -11,7 +11,7 @@ from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.settings import RateLimitSettings
 from tests.support.documents import CREATE
 from tests.support.gateway import app_client
-from tests.telemetry.conftest import Observed
+from tests.support.observed import Observed
 
 IDEMPOTENT_CREATE = CREATE
 

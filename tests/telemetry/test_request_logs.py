@@ -9,12 +9,13 @@ import httpx
 import pytest
 
 from invitation_gateway.app import create_app
-from invitation_gateway.sandbox import HostRoutingTransport, Sandbox
+from invitation_gateway.providers.routing import HostRoutingTransport
+from invitation_gateway.sandbox import Sandbox
 from invitation_gateway.telemetry.logs import configure_logging
 from tests.support.documents import CREATE, REVOKE
 from tests.support.gateway import app_client
 from tests.support.logs import LogLines
-from tests.telemetry.conftest import Observed
+from tests.support.observed import Observed
 
 BAD_IDS = ["x" * 129, "has space", "<script>", "a\tb", ""]
 

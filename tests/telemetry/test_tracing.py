@@ -5,7 +5,7 @@ from __future__ import annotations
 from opentelemetry.trace import SpanKind
 
 from tests.support.documents import CREATE
-from tests.telemetry.conftest import Observed
+from tests.support.observed import Observed
 
 INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 

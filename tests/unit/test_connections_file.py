@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from invitation_gateway.connections_file import (
     NAME_PATTERN,
     ConnectionsFileError,
+    NamedConnection,
     load_connections,
 )
 from invitation_gateway.emulators.conductorone import ConductorOneEmulator
@@ -202,12 +204,49 @@ def test_a_secret_value_in_an_env_key_is_not_echoed(tmp_path: Path) -> None:
 
 
 def test_a_malformed_clerk_key_names_the_variable_not_the_value(tmp_path: Path) -> None:
-    """A variable holding something that is not a Clerk secret key is named, its value hidden."""
+    """A variable holding something that is not a Clerk secret key stops start-up, by entry and
+    variable, its value hidden; the file itself is well formed (Clerk judges its keys)."""
     path = write(tmp_path, '[clerk.staging]\nsecret_key_env = "CLERK_STAGING_SECRET_KEY"\n')
-    message = failure(path, {"CLERK_STAGING_SECRET_KEY": "pk_live_verysecret"})
+    environ = {"CLERK_STAGING_SECRET_KEY": "pk_live_verysecret"}
+    [entry] = load_connections(path, environ)
+    settings = Settings(connections=ConnectionsSettings(file=path))
+    with pytest.raises(ConfigurationError) as caught:
+        configured_connections(settings, environ)
+    message = str(caught.value)
     assert_reported(message, path, 1, "clerk.staging", "verysecret")
     assert "CLERK_STAGING_SECRET_KEY (`secret_key_env`)" in message
     assert "sk_test_" in message
+    assert entry.name == "staging"
+
+
+def test_a_budget_longer_than_the_idempotency_lease_names_the_file_and_entry(
+    tmp_path: Path,
+) -> None:
+    """An entry's total_timeout at or over the lease is refused at its file, line and entry, in
+    the file's words, with the lease's variable named as it is."""
+    path = write(
+        tmp_path,
+        '[clerk.staging]\nsecret_key_env = "K"\n\n[clerk.prod]\nsecret_key_env = "K"\n'
+        "total_timeout = 90\n",
+    )
+    settings = Settings(connections=ConnectionsSettings(file=path))
+    with pytest.raises(ConfigurationError) as caught:
+        configured_connections(settings, {"K": CLERK_KEY})
+    message = str(caught.value)
+    assert_reported(message, path, 4, "clerk.prod", CLERK_KEY)
+    assert message.endswith(
+        "`total_timeout` (90 s) must be shorter than GATEWAY_IDEMPOTENCY__LEASE_SECONDS (60 s)"
+    ), message
+
+
+def test_a_name_used_twice_is_refused_before_anything_opens(tmp_path: Path) -> None:
+    """A connection added beside the file's under a name the file uses: a configuration error
+    naming the provider and the name."""
+    path = write(tmp_path, '[clerk.staging]\nsecret_key_env = "K"\n')
+    settings = Settings(connections=ConnectionsSettings(file=path))
+    again = NamedConnection("clerk", "staging", ClerkSettings(secret_key=SecretStr(CLERK_KEY)))
+    with pytest.raises(ConfigurationError, match="a second clerk connection named 'staging'"):
+        configured_connections(settings, {"K": CLERK_KEY}, [again])
 
 
 def test_a_malformed_client_secret_names_the_variable_not_the_value(tmp_path: Path) -> None:

@@ -25,25 +25,13 @@ from invitation_gateway.callers.api_keys import ApiKeys, key_hash, new_api_key
 from invitation_gateway.callers.authenticate import Authenticator
 from invitation_gateway.callers.errors import Unauthenticated
 from invitation_gateway.callers.jwt import JwtVerifier, validate_jwks_url
+from tests.support.clock import FakeClock
 from tests.support.jwks_server import ISSUER, JwksServer, Signer, claims, forge, signing_input
 
 INTERVAL = 30.0
 TTL = 600.0
 
 Verifier = Callable[..., JwtVerifier]
-
-
-class ManualClock:
-    """A monotonic clock that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +66,8 @@ def server() -> Iterator[JwksServer]:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> FakeClock:
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
@@ -89,7 +77,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def make_verifier(server: JwksServer, http: httpx.AsyncClient, clock: ManualClock) -> Verifier:
+def make_verifier(server: JwksServer, http: httpx.AsyncClient, clock: FakeClock) -> Verifier:
     def make(**overrides: Any) -> JwtVerifier:
         options: dict[str, Any] = {
             "jwks_url": server.url,
@@ -349,7 +337,7 @@ async def test_rotated_key_is_fetched_once(
     rsa_signer: Signer,
     ec_signer: Signer,
     make_verifier: Verifier,
-    clock: ManualClock,
+    clock: FakeClock,
 ) -> None:
     """A new kid in the served set is accepted without restart, after exactly one refetch."""
     server.serve(rsa_signer)
@@ -369,7 +357,7 @@ async def test_removed_key_stops_verifying_after_the_ttl(
     rsa_signer: Signer,
     ec_signer: Signer,
     make_verifier: Verifier,
-    clock: ManualClock,
+    clock: FakeClock,
 ) -> None:
     """Once the cache expires, the refetched set no longer holds a retired key."""
     server.serve(rsa_signer, ec_signer)
@@ -384,7 +372,7 @@ async def test_removed_key_stops_verifying_after_the_ttl(
 
 
 async def test_unknown_kids_cannot_flood_the_jwks(
-    server: JwksServer, rsa_signer: Signer, make_verifier: Verifier, clock: ManualClock
+    server: JwksServer, rsa_signer: Signer, make_verifier: Verifier, clock: FakeClock
 ) -> None:
     """20 unknown kids cost at most one JWKS fetch per refetch interval."""
     server.serve(rsa_signer)
@@ -434,7 +422,7 @@ async def test_cancelled_fetch_does_not_hold_back_the_next(
 
 
 async def test_jwks_down_at_start_up_then_back(
-    server: JwksServer, rsa_signer: Signer, make_verifier: Verifier, clock: ManualClock
+    server: JwksServer, rsa_signer: Signer, make_verifier: Verifier, clock: FakeClock
 ) -> None:
     """With no JWKS yet, every token is refused; once it is back, tokens verify without restart."""
     server.serve(rsa_signer)
@@ -463,7 +451,7 @@ async def test_unusable_jwks_counts_as_unavailable(
 
 
 async def test_unreachable_jwks_at_start_up(
-    http: httpx.AsyncClient, rsa_signer: Signer, clock: ManualClock
+    http: httpx.AsyncClient, rsa_signer: Signer, clock: FakeClock
 ) -> None:
     """A JWKS URL where nothing listens refuses tokens as keys unavailable."""
     with socket.socket() as probe:
@@ -480,7 +468,7 @@ async def test_jwks_down_at_request_time(
     rsa_signer: Signer,
     ec_signer: Signer,
     make_verifier: Verifier,
-    clock: ManualClock,
+    clock: FakeClock,
 ) -> None:
     """While the JWKS is down, cached keys keep verifying (even stale) and unknown kids are refused."""
     server.serve(rsa_signer)
@@ -645,7 +633,7 @@ async def test_a_verified_token_is_not_verified_again_for_a_while(
     server: JwksServer,
     rsa_signer: Signer,
     make_verifier: Verifier,
-    clock: ManualClock,
+    clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The same token again within 60 s: the same caller, no second signature check."""

@@ -1,4 +1,4 @@
-"""Which connection serves a target (providers.registry)."""
+"""Which connection serves a target (service.connections)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from invitation_gateway.configuration_error import ConfigurationError
 from invitation_gateway.domain.errors import InvalidInvitationInput
 from invitation_gateway.domain.invitations import InvitationTarget, Provider, TargetKind
 from invitation_gateway.providers.base import ConnectionInfo
@@ -37,10 +38,27 @@ def test_a_named_connection_must_exist() -> None:
 
 
 def test_several_connections_and_no_default_need_a_name() -> None:
-    """Two connections and none called default: the caller must say which."""
+    """Two connections and none called default: the caller must say which, and is told the
+    names that exist."""
     with pytest.raises(InvalidInvitationInput) as caught:
-        Connections([clerk("eu"), clerk("us")]).resolve(TargetKind.CLERK_APPLICATION, None, None)
+        Connections([clerk("us"), clerk("eu")]).resolve(TargetKind.CLERK_APPLICATION, None, None)
     assert caught.value.field == ("target", "connection")
+    assert str(caught.value).endswith("name one; configured: eu, us"), str(caught.value)
+
+
+def test_the_unknown_name_error_lists_the_names_that_exist() -> None:
+    """Naming a connection that is not configured lists the provider's configured names."""
+    with pytest.raises(InvalidInvitationInput) as caught:
+        Connections([clerk("default"), clerk("staging")]).resolve(
+            TargetKind.CLERK_APPLICATION, None, "prod"
+        )
+    assert str(caught.value).endswith("configured: default, staging"), str(caught.value)
+
+
+def test_a_connection_configured_twice_is_a_configuration_error() -> None:
+    """Two connections with one provider and name: the configuration error start-up reports."""
+    with pytest.raises(ConfigurationError, match="a second CLERK connection named 'eu'"):
+        Connections([clerk("eu"), clerk("eu")])
 
 
 def test_a_provider_without_connections_is_not_offered() -> None:

@@ -52,10 +52,47 @@ def test_an_invitation_created_before_the_request_was_sent_is_re_used() -> None:
     assert recent(SENT).is_reused(old, answer(None), SENT.timestamp())
 
 
-def test_an_invitation_the_gateway_has_seen_is_re_used_however_new() -> None:
-    """An id this connection already returned is not a new invitation, even a second old."""
-    judge = recent(SENT)
-    seen = invitation("orginv_seen", SENT + timedelta(milliseconds=5))
+class SteppedClock:
+    """A wall clock standing at `at`, moved by hand."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at.timestamp()
+
+
+def test_an_invitation_the_gateway_saw_before_sending_is_re_used_however_new() -> None:
+    """An id this connection saw before the create was sent is not new, even a second old."""
+    clock = SteppedClock(SENT - timedelta(milliseconds=1))
+    judge = RecentInvitations(clock=clock)
+    seen = invitation("orginv_seen", SENT - timedelta(milliseconds=500))
+    judge.remember([seen])
+    clock.at = SENT
+    sent_at = judge.now()
+    clock.at = SENT + timedelta(milliseconds=200)
+    assert judge.is_reused(seen, answer(None), sent_at)
+
+
+def test_an_invitation_first_seen_while_the_create_ran_is_new() -> None:
+    """A list that ran while the create awaited its answer saw the new id: not evidence."""
+    clock = SteppedClock(SENT)
+    judge = RecentInvitations(clock=clock)
+    sent_at = judge.now()
+    created = invitation("orginv_new", SENT + timedelta(milliseconds=100))
+    clock.at = SENT + timedelta(milliseconds=300)
+    judge.remember([created])  # the concurrent list
+    clock.at = SENT + timedelta(milliseconds=600)
+    assert not judge.is_reused(created, answer(None), sent_at)
+
+
+def test_an_id_seen_again_keeps_its_first_sighting() -> None:
+    """Seen before the create and again during it: the earlier sighting counts."""
+    clock = SteppedClock(SENT - timedelta(seconds=1))
+    judge = RecentInvitations(clock=clock)
+    seen = invitation("orginv_seen", SENT - timedelta(milliseconds=1500))
+    judge.remember([seen])
+    clock.at = SENT + timedelta(milliseconds=300)
     judge.remember([seen])
     assert judge.is_reused(seen, answer(None), SENT.timestamp())
 
@@ -80,5 +117,6 @@ def test_only_the_most_recent_ids_are_remembered() -> None:
     judge = RecentInvitations(clock=lambda: SENT.timestamp(), size=2)
     first, second, third = (invitation(i, SENT + timedelta(seconds=5)) for i in "abc")
     judge.remember([first, second, third])
-    assert not judge.is_reused(first, answer(None), SENT.timestamp())
-    assert judge.is_reused(third, answer(None), SENT.timestamp())
+    later = (SENT + timedelta(seconds=1)).timestamp()
+    assert not judge.is_reused(first, answer(None), later)
+    assert judge.is_reused(third, answer(None), later)

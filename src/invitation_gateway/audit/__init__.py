@@ -16,6 +16,9 @@ The service, around each mutation:
     record_id = await audit.start(AuditEntry(caller, "create", target, email, roles))
     ...the upstream call...
     await audit.complete(record_id, outcome="ok" or code, invitation_id=..., upstream_request_id=...)
+
+A revoke's entry carries the invitation's global id from the start, and `complete` adds its
+email; a revoke whose id is malformed is one `refused` write with `UNKNOWN_TARGET`.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from __future__ import annotations
 from ._engine import database_url
 from ._migrate import SchemaChange
 from .errors import AuditUnavailable
-from .record import Action, AuditEntry, AuditRecord, AuditTarget, to_json
+from .record import UNKNOWN_TARGET, Action, AuditEntry, AuditRecord, AuditTarget, to_json
 from .store import AuditLog
 
 __all__ = [
+    "UNKNOWN_TARGET",
     "Action",
     "AuditEntry",
     "AuditLog",

@@ -6,9 +6,10 @@ together migrate one after the other (the later ones find the schema current); o
 began IMMEDIATE, which serialises migrating processes the same way. DDL is transactional on
 both, so a failed upgrade leaves the schema as it was.
 
-To write a new revision: copy `versions/rev0001_audit_records.py` (the next one is `0002`,
-revising `0001`), spell the DDL out with `op.*` (SQLite: inside `op.batch_alter_table`), and
-update `_table.py` to match; the test suite checks that the two agree.
+To write a new revision: copy the newest in `versions/` (the next one is `0003`, revising
+`0002`), spell the DDL out with `op.*` (SQLite: inside `op.batch_alter_table`, copying from a
+spelled-out table as `rev0002_unknown_target.py` does), and update `_table.py` to match; the
+test suite checks that the two agree.
 """
 
 from __future__ import annotations

@@ -66,9 +66,10 @@ audit_records = Table(
     Column("at", UtcDateTime(), nullable=False),
     Column("caller", Text(), nullable=False),
     Column("action", Text(), nullable=False),
-    Column("target_kind", Text(), nullable=False),
+    # Null, all three, for a revoke whose global id could not be read (revision 0002).
+    Column("target_kind", Text(), nullable=True),
     Column("target_id", Text(), nullable=True),
-    Column("target_connection", Text(), nullable=False),
+    Column("target_connection", Text(), nullable=True),
     Column("email", Text(), nullable=True),
     Column("roles", JSON(), nullable=False),
     Column("outcome", Text(), nullable=False),

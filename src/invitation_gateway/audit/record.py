@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..domain.audit import ACTIONS, Action, AuditEntry, AuditTarget
+from ..domain.audit import ACTIONS, UNKNOWN_TARGET, Action, AuditEntry, AuditTarget
 
 STARTED = "started"
 """The outcome of a record whose upstream call has not completed (yet, or ever)."""
@@ -20,6 +20,7 @@ __all__ = [
     "ACTIONS",
     "OK",
     "STARTED",
+    "UNKNOWN_TARGET",
     "Action",
     "AuditEntry",
     "AuditRecord",

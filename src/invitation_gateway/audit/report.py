@@ -30,14 +30,18 @@ def table(records: Sequence[AuditRecord]) -> str:
 
 def _row(record: AuditRecord) -> tuple[str, ...]:
     target = record.target
-    where = f"{target.kind} {target.id}" if target.id else target.kind
+    if target.kind is None:  # a revoke whose id named no target the gateway could read
+        where = "-"
+    else:
+        where = f"{target.kind} {target.id}" if target.id else target.kind
+        where = f"{where} ({target.connection})"
     return tuple(
         _printable(cell)
         for cell in (
             record.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             record.caller,
             record.action,
-            f"{where} ({target.connection})",
+            where,
             record.email or "-",
             ",".join(record.roles) or "-",
             record.outcome,

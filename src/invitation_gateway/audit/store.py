@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, Text, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ._engine import Backend, Engines, create_engines, describe
@@ -39,12 +39,18 @@ _STORE_ERRORS = (SQLAlchemyError, OSError)
 
 # Built once: a statement built per call costs more Python time than its round trip.
 _START = insert(audit_records).returning(audit_records.c.id)
+# Completion adds what the upstream's answer told: the invitation's global id (kept from the
+# start when the answer names none: a revoke's), and its email where the start had none (a
+# revoke's); a create keeps the email the caller asked for.
 _COMPLETE = (
     update(audit_records)
     .where(audit_records.c.id == bindparam("record_id"), audit_records.c.outcome == STARTED)
     .values(
         outcome=bindparam("new_outcome"),
-        invitation_id=bindparam("new_invitation_id"),
+        invitation_id=func.coalesce(
+            bindparam("new_invitation_id", type_=Text()), audit_records.c.invitation_id
+        ),
+        email=func.coalesce(audit_records.c.email, bindparam("new_email", type_=Text())),
         upstream_request_id=bindparam("new_upstream_request_id"),
     )
 )
@@ -136,6 +142,7 @@ class AuditLog:
             "email": entry.email,
             "roles": list(entry.roles),
             "outcome": outcome,
+            "invitation_id": entry.invitation_id,
         }
         with self._translated():
             return int((await self._engines.writes.run(_START, values)).scalar)
@@ -147,10 +154,13 @@ class AuditLog:
         outcome: str,
         invitation_id: str | None,
         upstream_request_id: str | None,
+        email: str | None = None,
     ) -> None:
         """Set how a started attempt ended: "ok" or the error code.
 
-        A record completes once: `LookupError` if `record_id` is unknown or already complete.
+        `invitation_id` None keeps the one the record started with; `email` fills in a record
+        started without one (a revoke) and never replaces one. A record completes once:
+        `LookupError` if `record_id` is unknown or already complete.
         """
         if not outcome or outcome == STARTED:
             raise ValueError(f"an attempt completes as 'ok' or an error code, not {outcome!r}")
@@ -159,6 +169,7 @@ class AuditLog:
             "new_outcome": outcome,
             "new_invitation_id": invitation_id,
             "new_upstream_request_id": upstream_request_id,
+            "new_email": email,
         }
         with self._translated():
             result = await self._engines.writes.run(_COMPLETE, values)

@@ -9,8 +9,9 @@ pointed to by the token (`jwk`, `jku`, `x5u`) are never used.
 The JWKS is fetched with the app's httpx client, one fetch in flight at a time, and cached by
 `kid` for `cache_ttl`. An unknown `kid` (a rotated key) refetches it, at most once per
 `min_refetch_interval`, and so does every later attempt after a failure. When the JWKS cannot be
-fetched, the cached keys keep working; a token they cannot verify is refused ("keys unavailable"),
-and verification recovers by itself once the JWKS is back.
+fetched, the cached keys keep working (stale or not); a token whose `kid` they do not hold, or any
+token before a first successful fetch, is refused ("keys unavailable"), and verification recovers
+by itself at the first fetch after the JWKS is back (at most `min_refetch_interval` later).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+MIN_REFETCH_INTERVAL = 30.0  # seconds between two JWKS fetches, however many kids are unknown
 VERIFIED_FOR = 60.0  # seconds a verified token is trusted again without its signature checked
 VERIFIED_MAX = 10_000  # tokens remembered at most
 
@@ -85,7 +87,7 @@ class JwtVerifier:
         http: httpx.AsyncClient,
         leeway: float = 30,
         clock: Callable[[], float] = time.monotonic,
-        min_refetch_interval: float = 30,
+        min_refetch_interval: float = MIN_REFETCH_INTERVAL,
         cache_ttl: float = 600,
         fetch_timeout: float = 5,
         wall_clock: Callable[[], float] = time.time,

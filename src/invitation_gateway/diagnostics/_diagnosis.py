@@ -19,8 +19,8 @@ from ..app import create_app
 from ..audit import database_url
 from ..connections_file import NamedConnection
 from ..security import SecurityConfig
-from ..settings import MISSING_UPSTREAM, ConfigurationError, Settings
-from ..upstreams import configured_connections
+from ..settings import ConfigurationError, Settings
+from ..upstreams import configured_connections, missing_upstream
 from ._checks import (
     audit_check,
     bounded,
@@ -51,12 +51,13 @@ async def diagnose(
     problems: list[str] = []
     named: list[NamedConnection] = []
     security: SecurityConfig | None = None
-    if not settings.configured_upstreams and not connections:
-        problems.append(MISSING_UPSTREAM)
     try:
         named = configured_connections(settings, environ, connections)
     except ConfigurationError as exc:
         problems.append(str(exc))
+    else:
+        if not named:  # a connections file may be set and still hold no entry
+            problems.append(missing_upstream(settings))
     try:
         security = SecurityConfig.from_settings(settings)
     except ConfigurationError as exc:

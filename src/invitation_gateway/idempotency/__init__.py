@@ -7,6 +7,7 @@ IdempotentRunner (coordinator.py)   claim, run once, record, replay; waits for d
        ├─ SqliteIdempotencyStore    the embedded default: one file, survives restarts
        └─ MemoryIdempotencyStore    one process (sandbox, tests)
 codec.py                            an Invitation, a replayable error or "unknown" <-> bytes
+IdempotencyStoreUnavailable         the store is gone or failing (`.dependency` "Redis"/"SQLite")
 ```
 
 The service calls, with `scope` naming the caller and connection:
@@ -27,6 +28,7 @@ from .base import (
     IdempotencyKeyBusy,
     IdempotencyKeyMismatch,
     IdempotencyStore,
+    IdempotencyStoreUnavailable,
     Mismatch,
     Pending,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "IdempotencyKeyBusy",
     "IdempotencyKeyMismatch",
     "IdempotencyStore",
+    "IdempotencyStoreUnavailable",
     "IdempotentRunner",
     "MemoryIdempotencyStore",
     "Mismatch",

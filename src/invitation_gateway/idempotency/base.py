@@ -10,9 +10,14 @@ key, and either a *claim* (someone is doing the work right now) or the *complete
 - A completed record lives for `ttl` seconds; after that the key is free again.
 - The same key with another fingerprint is a `Mismatch`, whether the record is claimed or done.
 
+A store's methods raise its driver's own errors when the store is unreachable or failing
+(`check-config` probes a store directly and reports them as they are); `unavailable(exc)` says
+whether such an error is the store failing, as the domain error that names it. Deciding what a
+failure means for a request (refuse the keyed create) is policy.
+
 Implementations: `memory.py` (one process), `sqlite.py` (embedded default, survives restarts,
 shared by processes on one host), `redis.py` (shared by replicas). Policy (how long to wait,
-what to store on failure) lives in `coordinator.py`, not here.
+what to store on failure, what a failing store means) lives in `coordinator.py`, not here.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..domain.errors import InvalidInvitationInput, Problem
+from ..domain.errors import DependencyUnavailable, InvalidInvitationInput, Problem
 
 KEY_FIELD = ("idempotency_key",)  # the `NewInvitation` field the key came in
 
@@ -73,6 +78,11 @@ class IdempotencyStore(Protocol):
         """Close connections and files; the store is unusable afterwards."""
         ...
 
+    def unavailable(self, exc: Exception) -> IdempotencyStoreUnavailable | None:
+        """`exc`, raised by one of the methods above, as the store failing (unreachable, timed
+        out, refusing a command), or None when it is something else (a bug: let it show)."""
+        ...
+
 
 class IdempotencyKeyMismatch(InvalidInvitationInput):
     """The idempotency key was already used with different input.
@@ -94,3 +104,20 @@ class IdempotencyKeyBusy(Exception):
 
     def __init__(self) -> None:
         super().__init__("a request with this idempotency key is still in progress")
+
+
+class IdempotencyStoreUnavailable(DependencyUnavailable):
+    """The idempotency store is unreachable or failing, so a keyed create cannot be guarded.
+
+    A `DependencyUnavailable`: the caller gets a top-level UPSTREAM_UNAVAILABLE whose
+    `extensions.provider` is `dependency` ("Redis", "SQLite"), and nothing is sent upstream.
+    The message is for the caller and says nothing about the deployment; `detail` is for the
+    logs: where the store is and what failed, never a password.
+    """
+
+    def __init__(self, dependency: str, *, detail: str) -> None:
+        super().__init__(
+            f"the gateway's {dependency} is unavailable; no change was made, retry later",
+            dependency=dependency,
+        )
+        self.detail = detail

@@ -20,6 +20,11 @@ cost one claim and one poll loop, not fifty.
 The lease must outlast the work (the upstream timeout budget), or a second replica may claim
 the key while the first is still working; `complete` then reports the lost claim and it is
 logged.
+
+A store that fails while claiming (Redis gone, the SQLite file unusable) raises the store's
+`IdempotencyStoreUnavailable` before any work runs: the keyed create is refused with
+UPSTREAM_UNAVAILABLE naming the store, rather than sent unguarded. Once the work has run, a
+failing store cannot undo it: the outcome is returned and the failure logged.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from enum import Enum
 
 from ..telemetry.request import current_request
 from .base import (
+    Claim,
     Claimed,
     Completed,
     IdempotencyKeyBusy,
@@ -140,7 +146,7 @@ class IdempotentRunner:
         deadline = loop.time() + self.wait
         delay = self._poll_initial
         while True:
-            claim = await self.store.claim(scope, key, flight.fingerprint, lease=self.lease)
+            claim = await self._claim(scope, key, flight.fingerprint)
             match claim:
                 case Claimed(token):
                     return await self._run_claimed(scope, key, token, flight, work, replayable)
@@ -187,21 +193,32 @@ class IdempotentRunner:
         await asyncio.shield(self._complete(scope, key, token, payload))
         return payload
 
+    async def _claim(self, scope: str, key: str, fingerprint: str) -> Claim:
+        try:
+            return await self.store.claim(scope, key, fingerprint, lease=self.lease)
+        except Exception as exc:
+            down = self.store.unavailable(exc)
+            if down is None:
+                raise
+            logger.error("idempotency: %s; keyed creates are refused meanwhile", down.detail)
+            # Cut the chain: the driver's error (and its traceback) stays out of the answer.
+            raise down from None
+
     async def _release(self, scope: str, key: str, token: str) -> None:
         # The work's own error is what the caller must see; if the key cannot be released now,
         # its lease frees it later.
         try:
             await self.store.release(scope, key, token)
-        except Exception:
-            logger.exception("idempotency: could not release a claim; its lease will free it")
+        except Exception as exc:
+            self._log_failure(exc, "could not release a claim; its lease will free it")
 
     async def _complete(self, scope: str, key: str, token: str, payload: bytes) -> None:
         # The work is done upstream whatever happens here: its result is returned even when it
         # cannot be recorded, and the failure is logged rather than shown to the caller.
         try:
             recorded = await self.store.complete(scope, key, token, payload, ttl=self.ttl)
-        except Exception:
-            logger.exception("idempotency: could not record the outcome of a request")
+        except Exception as exc:
+            self._log_failure(exc, "could not record the outcome of a request")
             return
         if not recorded:
             logger.warning(
@@ -209,6 +226,13 @@ class IdempotentRunner:
                 " the lease (%.1f s) should outlast the upstream timeouts",
                 self.lease,
             )
+
+    def _log_failure(self, exc: Exception, what: str) -> None:
+        down = self.store.unavailable(exc)
+        if down is None:  # not the store failing: a bug, with its traceback
+            logger.exception("idempotency: %s", what)
+        else:  # the store's own account, scrubbed of passwords
+            logger.error("idempotency: %s: %s", what, down.detail)
 
 
 def fingerprint(value: Mapping[str, object]) -> str:

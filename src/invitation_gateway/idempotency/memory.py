@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .base import Claim, Claimed, Completed, Mismatch, Pending
+from .base import Claim, Claimed, Completed, IdempotencyStoreUnavailable, Mismatch, Pending
 
 
 @dataclass(slots=True)
@@ -70,6 +70,9 @@ class MemoryIdempotencyStore:
 
     async def aclose(self) -> None:
         self._records.clear()
+
+    def unavailable(self, exc: Exception) -> IdempotencyStoreUnavailable | None:
+        return None  # a dict cannot go away: whatever was raised is a bug
 
     def _live(self, scope: str, key: str, now: float) -> _Record | None:
         record = self._records.get((scope, key))

@@ -9,6 +9,11 @@ Each operation is one small Lua script, because "read the record, then decide, t
 not interleave with another replica doing the same: Redis runs a script atomically. `SET NX PX`
 alone could take a free key, but not tell a replay from a mismatch from a live claim in the same
 step.
+
+Every keyed create waits on this store before anything is sent, so a hung Redis must fail fast:
+connecting and each reply wait at most a second (as the rate limiter's do). A Redis error or a
+dead connection is then `unavailable`: the keyed create is refused with UPSTREAM_UNAVAILABLE
+naming Redis, never sent unguarded.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import secrets
 from urllib.parse import quote
 
 from redis.asyncio import Redis
+from redis.exceptions import DataError, RedisError
 
-from .base import Claim, Claimed, Completed, Mismatch, Pending
+from ..limits.redis import failure, server_location, url_passwords
+from .base import Claim, Claimed, Completed, IdempotencyStoreUnavailable, Mismatch, Pending
 
 KEY_PREFIX = "invitation-gateway:idempotency:"
 
@@ -55,17 +62,39 @@ return 0
 class RedisIdempotencyStore:
     """Idempotency records in Redis; owns `client` and closes it in `aclose`."""
 
-    def __init__(self, client: Redis, *, prefix: str = KEY_PREFIX) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        prefix: str = KEY_PREFIX,
+        location: str = "Redis",
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        """`location` names the server in logged failures; `secrets` are scrubbed from them."""
         self._client = client
         self._prefix = prefix
+        self._location = location
+        self._secrets = secrets
         self._claim = client.register_script(_CLAIM)
         self._complete = client.register_script(_COMPLETE)
         self._release = client.register_script(_RELEASE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = KEY_PREFIX) -> RedisIdempotencyStore:
-        """A store on a new connection pool to `url` (e.g. `redis://cache:6379/0`); no I/O yet."""
-        return cls(Redis.from_url(url), prefix=prefix)
+    def from_url(
+        cls, url: str, *, prefix: str = KEY_PREFIX, timeout: float = 1.0
+    ) -> RedisIdempotencyStore:
+        """A store on a new connection pool to `url` (e.g. `redis://cache:6379/0`); no I/O yet.
+
+        Connecting and each reply wait at most `timeout` seconds (a `socket_timeout` in the
+        URL wins): a keyed create must not hang on a Redis that stopped answering.
+        """
+        client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return cls(
+            client,
+            prefix=prefix,
+            location=f"Redis at {server_location(url)}",
+            secrets=url_passwords(url),
+        )
 
     async def claim(self, scope: str, key: str, fingerprint: str, *, lease: float) -> Claim:
         token = secrets.token_hex(16)
@@ -96,6 +125,14 @@ class RedisIdempotencyStore:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def unavailable(self, exc: Exception) -> IdempotencyStoreUnavailable | None:
+        # OSError: a socket error the driver let through. DataError: an argument the driver
+        # refused before sending it, a bug here rather than Redis failing.
+        if isinstance(exc, DataError) or not isinstance(exc, RedisError | OSError):
+            return None
+        detail = f"{self._location} is unavailable ({failure(exc, self._secrets)})"
+        return IdempotencyStoreUnavailable("Redis", detail=detail)
 
     def _name(self, scope: str, key: str) -> str:
         return f"{self._prefix}{quote(scope, safe='')}:{quote(key, safe='')}"

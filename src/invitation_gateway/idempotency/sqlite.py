@@ -17,6 +17,9 @@ Why this shape:
   are ignored at once and deleted lazily, at most once per `purge_interval`, inside a claim.
 - Connecting (and creating the parent directories) happens on the store's thread at first use,
   so constructing a store does no I/O.
+- **Failures** of the file (it cannot be created or opened, a disk I/O error, the busy
+  timeout passed) are `sqlite3.Error` or `OSError`; `unavailable` names them "SQLite", as the
+  audit log does, and a keyed create is then refused rather than sent unguarded.
 """
 
 from __future__ import annotations
@@ -30,9 +33,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .base import Claim, Claimed, Completed, Mismatch, Pending
+from .base import Claim, Claimed, Completed, IdempotencyStoreUnavailable, Mismatch, Pending
 
 T = TypeVar("T")
+# What sqlite3 raises for a statement or call this module got wrong: bugs, not the file failing.
+_MISUSE = (
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.NotSupportedError,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -103,6 +114,12 @@ class SqliteIdempotencyStore:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, close)
         self._executor.shutdown(wait=False)
+
+    def unavailable(self, exc: Exception) -> IdempotencyStoreUnavailable | None:
+        if isinstance(exc, _MISUSE) or not isinstance(exc, sqlite3.Error | OSError):
+            return None
+        detail = f"SQLite at {self.path} is unavailable ({type(exc).__name__}: {exc})"
+        return IdempotencyStoreUnavailable("SQLite", detail=detail)
 
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(

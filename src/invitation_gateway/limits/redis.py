@@ -80,7 +80,10 @@ class RedisRateLimiter:
         """
         client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         return cls(
-            client, prefix=prefix, location=f"Redis at {_location(url)}", secrets=_secrets(url)
+            client,
+            prefix=prefix,
+            location=f"Redis at {server_location(url)}",
+            secrets=url_passwords(url),
         )
 
     async def take(self, caller: str, budget: str, cost: int, per_minute: int) -> Decision:
@@ -109,23 +112,32 @@ class RedisRateLimiter:
     def _unavailable(self, exc: BaseException) -> LimiterUnavailable:
         # Chaining is cut (`from None`) and the detail scrubbed: a traceback or log line of this
         # error must not carry the URL's password, whatever the driver put in its message.
-        detail = str(exc)
-        for secret in self._secrets:
-            detail = detail.replace(secret, "***")
         return LimiterUnavailable(
-            f"{self._location} is unavailable ({type(exc).__name__}: {detail})"
+            f"{self._location} is unavailable ({failure(exc, self._secrets)})"
         )
 
 
-def _location(url: str) -> str:
+# Shared with the Redis idempotency store (`idempotency/redis.py`), which reports the same
+# server the same way.
+
+
+def server_location(url: str) -> str:
     """`url` without user, password or query (`redis://cache:6379/0`)."""
     parts = urlsplit(url)  # `Redis.from_url` has already refused a malformed one
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
-def _secrets(url: str) -> tuple[str, ...]:
+def url_passwords(url: str) -> tuple[str, ...]:
     """The passwords `url` carries (user-info or `?password=`), as written and decoded."""
     parts = urlsplit(url)
     found = [parts.password or "", *parse_qs(parts.query).get("password", [])]
     return tuple({form for secret in found if secret for form in (secret, unquote(secret))})
+
+
+def failure(exc: BaseException, passwords: tuple[str, ...]) -> str:
+    """`ConnectionError: <message>`, with every one of `passwords` replaced by `***`."""
+    detail = str(exc)
+    for password in passwords:
+        detail = detail.replace(password, "***")
+    return f"{type(exc).__name__}: {detail}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -57,10 +58,14 @@ class UpstreamResponse:
 
 
 class AnswerScreen:
-    """One connection's rules for answers: what adapters see, what becomes an error."""
+    """One connection's rules for answers: what adapters see, what becomes an error.
 
-    def __init__(self, provider: Provider) -> None:
+    `clock` is the wall clock in Unix seconds: a `Retry-After` given as a date counts from it.
+    """
+
+    def __init__(self, provider: Provider, *, clock: Callable[[], float] = time.time) -> None:
         self.provider = provider
+        self._clock = clock
 
     def screen(self, operation: str, answer: UpstreamResponse) -> UpstreamResponse:
         """The answer when the adapter must interpret it (2xx, explainable 4xx); else raises.
@@ -72,7 +77,7 @@ class AnswerScreen:
         if 200 <= status < 300 or (400 <= status < 500 and status not in _NOT_THE_CALLERS):
             return answer
         if status == 429:
-            retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+            retry_after = parse_retry_after(answer.headers.get("Retry-After"), now=self._clock())
             limited = ProviderRateLimited(
                 f"{provider_name(provider)} is rate limiting the gateway; retry later",
                 provider=provider,
@@ -139,8 +144,11 @@ def excerpt(answer: UpstreamResponse) -> str:
     return mask_emails(answer.body[:_LOG_EXCERPT].decode("utf-8", "replace"))
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110)."""
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date (RFC 9110).
+
+    `now` (Unix seconds, from the caller's clock) is what a date counts from.
+    """
     if value is None:
         return None
     value = value.strip()
@@ -152,8 +160,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     if when.tzinfo is None:
         return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    return max(0.0, when.timestamp() - now)
 
 
 def provider_name(provider: Provider) -> str:

@@ -8,7 +8,7 @@ is read, and turning transport failures into domain errors. Which answers adapte
 which become errors (5xx, 429, rejected credentials) is `answers.py`'s screening: adapters get
 back an `UpstreamResponse` only for answers they must interpret themselves (2xx and the
 explainable 4xx). Each attempt is reported once, however it ends (`observation.py`: its log
-line, metrics and span).
+line, metrics and span). Request paths and their templates are `paths.py`'s.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
-from urllib.parse import quote
 
 import httpx
 import stamina
@@ -33,6 +32,11 @@ from .answers import AnswerScreen, UpstreamResponse, excerpt, provider_name
 from .auth import AuthFlowError
 from .base import UPSTREAM_REQUEST_IDS
 from .observation import Attempt, CallObserver
+
+# Re-exported: adapters and `connection.py` import these from here.
+from .paths import QueryParams as QueryParams
+from .paths import UpstreamPath as UpstreamPath
+from .paths import path as path
 from .reliability import (
     AttemptFailed,
     CircuitBreaker,
@@ -52,25 +56,6 @@ MAX_BODY_BYTES = 1 << 20  # an invitation answer is a few kB; more than 1 MiB is
 
 
 _M = TypeVar("_M", bound=BaseModel)
-
-QueryParams = Mapping[str, str | int | Sequence[str]]
-
-
-class UpstreamPath(str):
-    """A request path that remembers its template (`/invitations/{invitation_id}/revoke`).
-
-    Log lines, metrics and spans name the template, never the path: ids stay out of them.
-    """
-
-    template: str
-
-
-def path(template: str, **values: str) -> UpstreamPath:
-    """`template` with each `{name}` replaced by its value, percent-escaped so that an id can
-    never add or remove a segment: `path("/invitations/{id}/revoke", id=invitation_id)`."""
-    filled = UpstreamPath(template.format_map({k: quote(v, safe="") for k, v in values.items()}))
-    filled.template = template
-    return filled
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +84,16 @@ class UpstreamClient:
         reliability: Reliability | None = None,
         name: str = "default",
         telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` is the wall clock in Unix seconds: a `Retry-After` date is read against it."""
         self.provider = provider
         self.name = name
         self._telemetry = telemetry
         self.base_url = base_url
         self.reliability = reliability or Reliability()
         self.breaker = CircuitBreaker(f"{provider.value}/{name}", self.reliability)
-        self._answers = AnswerScreen(provider)
+        self._answers = AnswerScreen(provider, clock=clock)
         self._request_id_header = request_id_header
         self._observer = CallObserver(telemetry, provider.value, name, httpx.URL(base_url).host)
         self._client = httpx.AsyncClient(
@@ -156,6 +143,9 @@ class UpstreamClient:
         """
         settings = self.reliability
         call = _Call(method, url_path, operation, json_body, params)
+        # Budgets, timeouts and durations (here, `retry_decision`, `_attempt`) measure intervals,
+        # not dates: they read the monotonic clock (or perf_counter), which no wall-clock step
+        # or test travel moves, and take no injected clock. Code that reads the date does.
         deadline = time.monotonic() + settings.total_timeout
         unknown_outcome = False  # an attempt reached the upstream and its outcome was lost
         try:

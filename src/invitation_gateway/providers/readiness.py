@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .base import CircuitState
 from .connection import Connection
-from .http import UpstreamPath
+from .paths import UpstreamPath
 from .reliability import RetryPolicy
 
 CACHE_SECONDS = 5.0

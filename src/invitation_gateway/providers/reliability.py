@@ -86,7 +86,10 @@ def never_reached(exc: httpx.TransportError) -> bool:
 def retry_decision(
     policy: RetryPolicy, settings: Reliability, deadline: float
 ) -> Callable[[Exception], bool | float]:
-    """A stamina backoff hook: False to stop, True for backoff, or seconds to wait (Retry-After)."""
+    """A stamina backoff hook: False to stop, True for backoff, or seconds to wait (Retry-After).
+
+    `deadline` is the call's end on `time.monotonic()` (why: `UpstreamClient.send`).
+    """
 
     def decide(exc: Exception) -> bool | float:
         if not isinstance(exc, AttemptFailed) or policy is RetryPolicy.NEVER:
@@ -159,6 +162,11 @@ class CircuitBreaker:
         if context.state == "opened":
             opened = context.opened_at or 0.0
             # Past its cool-down an open breaker lets the next request through as a probe.
+            # Wall time, and no clock parameter, on purpose: purgatory (3.0) stamps
+            # `opened_at = time.time()` and lets a request through once `time.time()` passes
+            # `opened_at + ttl` (`OpenedState` in purgatory/domain/model.py), and takes no clock.
+            # This must decide as the library does, so it reads the library's clock. It only
+            # measures the cool-down, an interval since `opened_at`; no date is read or shown.
             return (
                 CircuitState.HALF_OPEN
                 if time.time() > opened + self._cooldown

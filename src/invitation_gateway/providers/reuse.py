@@ -6,10 +6,16 @@ answer to a duplicate is undocumented (conductorone-notes.md §7.3, UNVERIFIED) 
 same. The gateway must not report such an answer as newly created.
 
 An answered invitation is judged re-used when either
-- the gateway has already seen its id (created, read or listed through this connection), or
+- the gateway saw its id (created, read or listed through this connection) before the create
+  was sent. Only a sighting from before counts: a list of the same target that runs while the
+  create awaits its answer can already see the new invitation, which is no evidence of re-use.
+  So each id keeps when it was first seen, on the same clock as the create's send time; or
 - it was created before the request was sent, by more than `SKEW`. The request's send time is
   moved onto the upstream's clock with its `Date` header when it sent one, so a gateway and an
   upstream whose clocks disagree by seconds do not mistake a new invitation for an old one.
+
+The clock is the wall clock (Unix seconds): the send time is compared with the upstream's
+`created_at` and `Date`, which are dates.
 """
 
 from __future__ import annotations
@@ -33,22 +39,26 @@ class RecentInvitations:
     def __init__(self, *, clock: Callable[[], float] = time.time, size: int = _REMEMBERED) -> None:
         self._clock = clock
         self._size = size
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # id -> when this connection first saw it; least recently seen first.
+        self._first_seen: OrderedDict[str, float] = OrderedDict()
 
     def now(self) -> float:
+        """The clock's reading: a create takes it as its send time, before it sends."""
         return self._clock()
 
     def remember(self, invitations: Iterable[Invitation]) -> None:
+        now = self._clock()
         for invitation in invitations:
-            self._seen[invitation.provider_invitation_id] = None
-            self._seen.move_to_end(invitation.provider_invitation_id)
-        while len(self._seen) > self._size:
-            self._seen.popitem(last=False)
+            upstream_id = invitation.provider_invitation_id
+            self._first_seen[upstream_id] = self._first_seen.pop(upstream_id, now)
+        while len(self._first_seen) > self._size:
+            self._first_seen.popitem(last=False)
 
     def is_reused(self, invitation: Invitation, answer: UpstreamResponse, sent_at: float) -> bool:
         """Whether `invitation`, answered to a create sent at `sent_at`, existed before it."""
-        if invitation.provider_invitation_id in self._seen:
-            return True
+        seen_at = self._first_seen.get(invitation.provider_invitation_id)
+        if seen_at is not None and seen_at < sent_at:
+            return True  # seen before the create was sent: it cannot be the create's own
         if invitation.created_at is None:
             return False
         sent = datetime.fromtimestamp(sent_at, UTC) + _clock_offset(answer, self._clock())

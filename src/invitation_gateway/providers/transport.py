@@ -35,53 +35,16 @@ Timeouts, from the request's `timeout` extension (httpx's four):
     read     each wait for bytes of the answer, once the request  -> httpx.ReadTimeout
              is written (aiohttp's ClientTimeout.sock_read)
 
-Errors: the gateway retries a create only when `never_reached(exc)` says the request provably
-never left this process, so only failures before any byte of the request was written become
-`ConnectError`, `ConnectTimeout` or `PoolTimeout`. Everything else "maybe reached":
-
-    aiohttp                               httpx                reached  why
-    ------------------------------------  -------------------  -------  -------------------------
-    (no permit within `pool`)             PoolTimeout          never    no connection was taken
-    ConnectionTimeoutError                ConnectTimeout       never    aiohttp raises it only
-                                                                        around connector.connect,
-                                                                        before the request exists
-                                                                        on any connection
-    ClientConnectorError (DNS, refused,   ConnectError         never    raised only by the
-      TLS handshake, certificate)                                       connector, opening one
-    write of the body timed out           WriteTimeout         maybe    part of it may be out
-    ClientConnectionResetError, or        WriteError           maybe    the connection failed
-      ClientOSError writing the body                                    while the request was
-                                                                        being written
-    SocketTimeoutError (sock_read)        ReadTimeout          maybe    the request was written
-    ServerDisconnectedError               RemoteProtocolError  maybe    the server closed the
-                                                                        connection without an
-                                                                        answer: after reading the
-                                                                        request, or a keep-alive
-                                                                        connection it had closed
-                                                                        as we wrote (we cannot
-                                                                        tell: a create reads back)
-    ClientPayloadError                    RemoteProtocolError  maybe    the body was cut short
-    ClientResponseError (a malformed      RemoteProtocolError  maybe    it answered, badly
-      status line or header)
-    ClientOSError (reset by peer, ...)    ReadError            maybe    the connection failed
-                                                                        after the request
-    InvalidURL, NonHttpUrlClientError     UnsupportedProtocol  maybe*   (*nothing was sent, but
-                                                                        being wrong this way only
-                                                                        forgoes a retry)
-    any other aiohttp.ClientError or      NetworkError /       maybe    unknown phase: assume the
-      TimeoutError                          ReadTimeout                 worst
-
-`httpx-aiohttp` maps a dropped connection (`ServerDisconnectedError`) to `ConnectTimeout`:
-"never sent", so a create would be retried after the upstream may have made it: a duplicate
-invitation. Hence this module. aiohttp's own silent resend of an idempotent request after a
-dropped connection is switched off too, so `UpstreamClient` alone decides what is retried (its
-attempt counts and circuit breaker see every attempt).
+Errors: an aiohttp failure becomes the httpx error that says whether the request may have
+reached the upstream (`transport_errors.py`, with its table): the gateway retries a create only
+when it provably never left this process. aiohttp's own silent resend of an idempotent request
+after a dropped connection is switched off too, so `UpstreamClient` alone decides what is
+retried (its attempt counts and circuit breaker see every attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from collections.abc import AsyncIterator, Callable
 
@@ -90,6 +53,8 @@ import httpx
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
+
+from .transport_errors import WriteTimedOut, translate
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 """The pool `UpstreamClient` gives httpx's own transport, and the default here."""
@@ -100,7 +65,6 @@ _MAX_HEAD_LINE = 100 * 1024
 # Content-Type: a body payload's default (application/octet-stream) must not be added where
 # httpx sent none. The others: httpx sets them when it means to (client default headers).
 _NOT_AUTOMATIC = frozenset({"Content-Type", "User-Agent", "Accept", "Accept-Encoding"})
-_WRITE_FAILED = "Can not write request body"  # aiohttp's message for a failed body write
 _HTTP_VERSIONS = {(1, 1): b"HTTP/1.1", (1, 0): b"HTTP/1.0"}
 
 
@@ -148,7 +112,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     server_hostname=request.extensions.get("sni_hostname"),
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise _translate(exc) from exc
+                raise translate(exc) from exc
         except BaseException:
             give_back()
             raise
@@ -254,11 +218,7 @@ class _Body(Payload):
                 await writer.write(value)
         except TimeoutError as exc:
             # aiohttp hands a TimeoutError from the body writer on to the caller as it is.
-            raise _WriteTimedOut("the request body could not be written in time") from exc
-
-
-class _WriteTimedOut(TimeoutError):
-    """The body write ran out of the request's write timeout."""
+            raise WriteTimedOut("the request body could not be written in time") from exc
 
 
 class _AnswerStream(httpx.AsyncByteStream):
@@ -273,7 +233,7 @@ class _AnswerStream(httpx.AsyncByteStream):
             async for chunk in self._answer.content.iter_any():
                 yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _translate(exc) from exc
+            raise translate(exc) from exc
 
     async def aclose(self) -> None:
         answer = self._answer
@@ -291,38 +251,3 @@ def _http_version(version: aiohttp.HttpVersion | None) -> bytes:
         return b"HTTP/1.1"
     known = _HTTP_VERSIONS.get((version.major, version.minor))
     return known or f"HTTP/{version.major}.{version.minor}".encode("ascii")
-
-
-def _translate(exc: aiohttp.ClientError | TimeoutError) -> httpx.TransportError:
-    """The httpx error for an aiohttp failure: the table in the module docstring.
-
-    Messages are the gateway's own: aiohttp's name the request's URL, whose path and query hold
-    ids and emails that logs must not. A connector error names only host, port and the OS's
-    reason.
-    """
-    if isinstance(exc, _WriteTimedOut):
-        return httpx.WriteTimeout("timed out writing the request")
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout("timed out connecting")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(str(exc))
-    if isinstance(exc, aiohttp.SocketTimeoutError):
-        return httpx.ReadTimeout("timed out reading the answer")
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return httpx.RemoteProtocolError("Server disconnected without sending a response.")
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return httpx.RemoteProtocolError("the answer's body was cut short or malformed")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return httpx.RemoteProtocolError("the answer was not valid HTTP")
-    if isinstance(exc, aiohttp.ClientConnectionResetError):
-        return httpx.WriteError("the connection closed while the request was being written")
-    if isinstance(exc, aiohttp.ClientOSError):
-        reason = os.strerror(exc.errno) if isinstance(exc.errno, int) else "connection failed"
-        if _WRITE_FAILED in str(exc):
-            return httpx.WriteError(f"writing the request failed: {reason}")
-        return httpx.ReadError(reason)
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-        return httpx.UnsupportedProtocol("the request's URL is not one aiohttp can send")
-    if isinstance(exc, TimeoutError):
-        return httpx.ReadTimeout("timed out")
-    return httpx.NetworkError(type(exc).__name__)

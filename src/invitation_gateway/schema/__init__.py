@@ -14,6 +14,7 @@ from .errors import USER_ERROR_TYPES, MaskUnexpectedErrors
 from .mutations import Mutation
 from .queries import Query
 from .root_fields import max_root_fields
+from .suggestions import HideSuggestions, NoSuggestionsExecutor
 from .telemetry import QuietSchema, RecordOperation
 from .types import Invitation
 
@@ -35,8 +36,8 @@ class GatewaySchema(QuietSchema):
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> GatewaySchema:
-    """The schema; without `introspection`, `__schema`/`__type` are refused and error messages
-    make no "Did you mean …" suggestions (they would reveal the schema all the same)."""
+    """The schema; without `introspection`, `__schema`/`__type` are refused and no error makes
+    a "Did you mean …" suggestion, in validation or in variables (`suggestions.py`)."""
     limits = limits or Limits()
     # Strawberry's limiters are validation rules; built here once, not per request.
     rules: list[type[ASTValidationRule]] = [
@@ -46,6 +47,7 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    hidden = [] if introspection else [HideSuggestions]
     documents = DocumentRules(rules, max_tokens=limits.max_tokens)
     schema = GatewaySchema(
         query=Query,
@@ -57,8 +59,11 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
             RecordOperation,
             MaskUnexpectedErrors,
             documents.extension(),
+            # After the document cache: it decides first whether there is anything to validate.
+            *hidden,
         ],
-        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not introspection),
+        execution_context_class=None if introspection else NoSuggestionsExecutor,
+        config=StrawberryConfig(auto_camel_case=True),
     )
     schema.documents = documents
     return schema

@@ -43,6 +43,16 @@ def _limits_checked(info: Info[GatewayContext, None]) -> None:
         )
 
 
+async def _revocable(info: Info[GatewayContext, None], given_id: str) -> domain.InvitationRef:
+    """The invitation a revoke names; an id this gateway never issued is recorded, then refused."""
+    try:
+        return global_id.decode(given_id)
+    except global_id.InvalidGlobalId as exc:
+        # Every revoke attempt is audited, this one too: its target cannot be known.
+        await info.context.service.refuse_revoke(given_id, exc, caller=info.context.caller)
+        raise
+
+
 def _code(outcome: object) -> str:
     if isinstance(outcome, InvitationError):
         return error_code(outcome)
@@ -150,10 +160,10 @@ class Mutation:
     async def revoke_invitation(
         self, info: Info[GatewayContext, None], input: RevokeInvitationInput
     ) -> RevokeInvitationPayload:
+        service, caller = info.context.service, info.context.caller
         try:
             _limits_checked(info)
-            ref = global_id.decode(str(input.id))
-            revoked = await info.context.service.revoke(ref, caller=info.context.caller)
+            revoked = await service.revoke(await _revocable(info, str(input.id)), caller=caller)
         except InvitationError as exc:
             _note_outcome("revokeInvitation", info, exc)
             return RevokeInvitationPayload(

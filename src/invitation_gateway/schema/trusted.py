@@ -24,7 +24,7 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse, validate
 
-from ..settings import ConfigurationError
+from ..configuration_error import ConfigurationError
 from .documents import DocumentRules
 
 _PREFIX = "sha256:"

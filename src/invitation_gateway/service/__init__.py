@@ -7,8 +7,6 @@ never sees an adapter directly.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,14 +31,13 @@ from ..domain.invitations import (
 from ..domain.validation import validate_new_invitation
 from ..idempotency import IdempotentRunner
 from ..providers.base import CircuitState, ConnectionInfo, InvitationPort
-from .accounting import Accounting, hearing
+from .accounting import Accounting
+from .bulk import BulkCreate
 from .connections import Connections
 from .keyed import KeyedCreate
 from .listing import MAX_FIRST, MAX_TARGETS, MergedPage, merged_page
 
 MAX_BULK = 100
-_KEYED_CONCURRENCY = 8  # bulk items with an idempotency key are created at most 8 at a time
-logger = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -111,6 +108,7 @@ class InvitationService:
             email=draft.email,
             roles=draft.roles,
         ) as recording:
+            recording.attempt = new  # the adapter marks the call carrying it (request id)
             recording.invitation = await self._create(port, new, caller)
             return recording.invitation
 
@@ -128,89 +126,37 @@ class InvitationService:
     async def create_many(
         self, drafts: Sequence[NewInvitation], *, caller: Caller
     ) -> list[Invitation | Exception]:
-        """One result per draft, in input order; a failing item never hides the others.
-
-        Valid drafts are grouped by adapter so each upstream can batch them (Clerk bulk
-        endpoints, concurrent ConductorOne creates); drafts with an idempotency key are created
-        one by one through the idempotent path.
-        """
+        """One result per draft, in input order; a failing item never hides the others
+        (`bulk.py`: batched per adapter, keyed items one by one)."""
         if not 1 <= len(drafts) <= MAX_BULK:
             raise InvalidInvitationInput.at(
                 ("invitations",), f"must hold 1 to {MAX_BULK} invitations"
             )
         # Every item counts against the create budget; over it, the whole call is refused.
         await self._accounting.charge_creates(caller, len(drafts))
-        results: list[Invitation | Exception | None] = [None] * len(drafts)
-        groups: dict[int, tuple[InvitationPort, list[tuple[int, NewInvitation]]]] = {}
-        keyed: list[int] = []
-        records: dict[int, int | None] = {}  # item index -> its audit record
-        for index, draft in enumerate(drafts):
-            if draft.idempotency_key is not None:
-                keyed.append(index)  # created one by one, through the idempotent path
-                continue
-            try:
-                port, new = self._prepare(draft, caller)
-            except (InvalidInvitationInput, InvitationForbidden) as exc:
-                results[index] = exc
-                await self._record_refusal(caller, draft, exc)
-                continue
-            groups.setdefault(id(port), (port, []))[1].append((index, new))
-        # Every batched item's record is `started` before anything is sent: if the audit log
-        # fails now, nothing has been sent, and the records begun are completed with the error.
-        try:
-            for _, items in groups.values():
-                for index, new in items:
-                    records[index] = await self._accounting.begin(
-                        caller, "create", new.target, email=new.email, roles=new.roles
-                    )
-        except InvitationError as exc:
-            for record in records.values():
-                await self._accounting.finish(record, exc, [])
-            raise
-
-        gate = asyncio.Semaphore(_KEYED_CONCURRENCY)
-
-        async def one(index: int) -> None:
-            async with gate:
-                try:
-                    results[index] = await self._create_recorded(drafts[index], caller)
-                except InvitationError as exc:
-                    results[index] = exc
-                except Exception as exc:  # a bug: this item alone reports INTERNAL
-                    logger.exception("createInvitations: item %d failed unexpectedly", index)
-                    results[index] = exc
-
-        async def run(port: InvitationPort, items: list[tuple[int, NewInvitation]]) -> None:
-            heard: list[str] = []
-            outcomes: Sequence[Invitation | Exception]
-            try:
-                with hearing(heard):
-                    outcomes = await port.create_many([new for _, new in items])
-                if len(outcomes) != len(items):
-                    raise RuntimeError("the adapter answered another number of items")
-            except Exception as exc:  # a bug: these items alone report INTERNAL
-                logger.exception("createInvitations: a batch failed unexpectedly")
-                outcomes = [exc] * len(items)
-            for (index, _), outcome in zip(items, outcomes, strict=True):
-                results[index] = outcome
-                await self._accounting.finish(records[index], outcome, heard)
-
-        await asyncio.gather(
-            *(run(port, items) for port, items in groups.values()), *(one(i) for i in keyed)
+        bulk = BulkCreate(
+            self._accounting, self._prepare, self._record_refusal, self._create_recorded
         )
-        # Every item got exactly one outcome above; a hole would be a bug, reported as one.
-        return [r if r is not None else RuntimeError("no outcome") for r in results]
+        return await bulk.run(drafts, caller)
 
     async def revoke(self, ref: InvitationRef, *, caller: Caller) -> Invitation:
+        """Revoke, audited: the record names the invitation from `started` on, and its email
+        once the upstream's answer names the invitation."""
         # The target comes from the id, and the upstream path includes it: a forged id naming
         # another target is judged (and reaches) that other target, never this caller's own.
-        async with self._accounting.recorded(caller, "revoke", ref.target) as recording:
+        async with self._accounting.recorded(caller, "revoke", ref.target, ref=ref) as recording:
+            recording.attempt = ref
             port = self._port(ref)
             if not self._allows(caller, "revoke", ref.target):
                 raise _forbidden("revoke invitations in this target", field=None)
             requester = _acting_user(caller, ref.target)
             recording.invitation = await port.revoke(ref, requester=requester)
             return recording.invitation
+
+    async def refuse_revoke(self, given_id: str, error: InvitationError, *, caller: Caller) -> None:
+        """Record a revoke refused because its id is not one this gateway issued: the target
+        is unknown, and the id is kept as given (escaped and capped)."""
+        await self._accounting.refused(caller, "revoke", None, error, invitation_id=given_id)
 
     async def get(self, ref: InvitationRef, *, caller: Caller) -> Invitation | None:
         """The invitation, or None: unknown and not readable by this caller look the same."""

@@ -1,10 +1,13 @@
 """Accountability around every mutation: the audit record, and the caller's create budget.
 
 Each create (each bulk item) and each revoke gets an audit record written *before* any upstream
-call (`started`) and completed after it (`ok` or the error code), with the upstream's request
-id. Creates are charged to the caller's budget first (a refusal costs no upstream call and no
-record). When the audit log or the limiter is unreachable, the mutation stops with
-`DependencyUnavailable` rather than running unaudited or unlimited (README "Audit log").
+call (`started`) and completed after it (`ok` or the error code), with the request id of the
+upstream call that carried it (`request_ids.py`). A call cancelled mid-way (the client went
+away, the server is stopping) leaves its record `started`: the upstream may have acted, so no
+outcome is claimed. Creates are charged to the caller's budget first (a refusal costs no
+upstream call and no record). When the audit log or the limiter is unreachable, the mutation
+stops with `DependencyUnavailable` rather than running unaudited or unlimited (README "Audit
+log").
 
 The stores are reached through the small protocols below; the composition root wires the real
 ones (`audit/`, `limits/`) and the two edge translations (outcome code, global id).
@@ -13,29 +16,24 @@ ones (`audit/`, `limits/`) and the two edge translations (outcome code, global i
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..callers.identity import Caller
-from ..domain.audit import Action, AuditEntry, AuditTarget
-from ..domain.errors import CallerRateLimited, DependencyUnavailable, InvalidInvitationInput
+from ..domain.audit import UNKNOWN_TARGET, Action, AuditEntry, AuditTarget
+from ..domain.errors import (
+    CallerRateLimited,
+    DependencyUnavailable,
+    InvalidInvitationInput,
+    InvitationNotRevocable,
+)
 from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
-from ..providers.base import UPSTREAM_REQUEST_IDS
 from ..telemetry.request import current_request
+from .request_ids import Heard, hearing
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def hearing(request_ids: list[str]) -> Iterator[None]:
-    """Collect the upstream request ids of what runs inside (its child tasks included)."""
-    token = UPSTREAM_REQUEST_IDS.set(request_ids)
-    try:
-        yield
-    finally:
-        UPSTREAM_REQUEST_IDS.reset(token)
 
 
 _MAX_FIELD = 512  # longer than any valid email, id or role; invalid input is cut, not refused
@@ -60,6 +58,7 @@ class AuditSink(Protocol):
         outcome: str,
         invitation_id: str | None,
         upstream_request_id: str | None,
+        email: str | None = None,
     ) -> None: ...
 
 
@@ -77,10 +76,16 @@ class Limiter(Protocol):
 
 @dataclass(slots=True)
 class Recording:
-    """What an audited operation reports back: the invitation it made or touched."""
+    """What an audited operation reports back: the invitation it made or touched, and the
+    attempt (the object it handed the adapter) whose upstream call's request id to record."""
 
     invitation: Invitation | None = None
-    request_ids: list[str] = field(default_factory=list)
+    attempt: object | None = None
+    heard: Heard = field(default_factory=Heard)
+
+    @property
+    def request_id(self) -> str | None:
+        return self.heard.about(self.attempt) if self.attempt is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +133,16 @@ class Accounting:
         *,
         email: str | None = None,
         roles: tuple[str, ...] = (),
+        ref: InvitationRef | None = None,
     ) -> int | None:
-        """Write the `started` record (None without an audit log); before any upstream call."""
+        """Write the `started` record (None without an audit log); before any upstream call.
+
+        A revoke's record names its invitation (`ref`) from the start, so that a record a
+        killed process left `started` still says which invitation was being revoked."""
         if self.audit is None:
             return None
-        entry = _entry(caller, action, target, email, roles)
+        invitation_id = self.global_id(ref) if ref is not None else None
+        entry = _entry(caller, action, target, email, roles, invitation_id)
         try:
             return await self.audit.start(entry)
         except Exception as exc:
@@ -142,38 +152,46 @@ class Accounting:
         self,
         caller: Caller,
         action: Action,
-        target: InvitationTarget,
+        target: InvitationTarget | None,
         error: BaseException,
         *,
         email: str | None = None,
         roles: tuple[str, ...] = (),
+        invitation_id: str | None = None,
     ) -> None:
         """Record an attempt refused before any upstream call (bad input, the policy): one
-        write, already complete, where an attempt that reaches an upstream takes two."""
+        write, already complete, where an attempt that reaches an upstream takes two.
+
+        `target` None: the attempt named no target the gateway could read (a malformed global
+        id, then given as `invitation_id`, stored as given: escaped and capped)."""
         if self.audit is None:
             return
-        entry = _entry(caller, action, target, email, roles)
+        entry = _entry(caller, action, target, email, roles, invitation_id)
         try:
             await self.audit.refused(entry, self.outcome_code(error))
         except Exception as exc:
             raise self._down(self.audit_backend) from exc
 
     async def finish(
-        self, record_id: int | None, result: Invitation | BaseException, request_ids: list[str]
+        self, record_id: int | None, result: Invitation | BaseException, request_id: str | None
     ) -> None:
         """Complete the record with the outcome. The upstream has acted (or refused): its
         answer goes back to the caller whatever happens here; a record left `started` is what
-        the start-up report counts."""
+        the start-up report counts.
+
+        The invitation the upstream answered with (or, for NOT_REVOCABLE, the one it still
+        holds) gives the record its global id and, for a revoke, its email."""
         if self.audit is None or record_id is None:
             return
-        invitation = result if isinstance(result, Invitation) else None
+        invitation = _invitation_of(result)
         outcome = "ok" if isinstance(result, Invitation) else self.outcome_code(result)
         try:
             await self.audit.complete(
                 record_id,
                 outcome=outcome,
                 invitation_id=self.global_id(invitation.ref) if invitation else None,
-                upstream_request_id=request_ids[-1] if request_ids else None,
+                upstream_request_id=_storable(request_id) if request_id else None,
+                email=_storable(invitation.email) if invitation else None,
             )
         except Exception:
             logger.exception("audit: could not complete record %s", record_id)
@@ -187,20 +205,35 @@ class Accounting:
         *,
         email: str | None = None,
         roles: tuple[str, ...] = (),
+        ref: InvitationRef | None = None,
     ) -> AsyncIterator[Recording]:
-        """`begin`, run the body (it sets `recording.invitation`), `finish` with its outcome."""
+        """`begin`, run the body (it sets `recording.invitation` and `.attempt`), `finish`
+        with its outcome.
+
+        A body cancelled (or interrupted) mid-way leaves the record `started`: its upstream
+        call may have been sent and acted on, so claiming an outcome (INTERNAL) would be false.
+        """
         recording = Recording()
-        record_id = await self.begin(caller, action, target, email=email, roles=roles)
-        with hearing(recording.request_ids):
+        record_id = await self.begin(caller, action, target, email=email, roles=roles, ref=ref)
+        with hearing(recording.heard):
             try:
                 yield recording
-            except BaseException as exc:
-                await self.finish(record_id, exc, recording.request_ids)
+            except Exception as exc:
+                await self.finish(record_id, exc, recording.request_id)
+                raise
+            except BaseException:
+                if record_id is not None:
+                    logger.warning(
+                        "audit: %s record %s left `started`: the call was cancelled mid-way,"
+                        " and the upstream may have acted",
+                        action,
+                        record_id,
+                    )
                 raise
         await self.finish(
             record_id,
             recording.invitation if recording.invitation is not None else RuntimeError(),
-            recording.request_ids,
+            recording.request_id,
         )
 
     def _down(self, backend: str) -> DependencyUnavailable:
@@ -213,19 +246,36 @@ class Accounting:
 def _entry(
     caller: Caller,
     action: Action,
-    target: InvitationTarget,
+    target: InvitationTarget | None,
     email: str | None,
     roles: tuple[str, ...],
+    invitation_id: str | None,
 ) -> AuditEntry:
     """The record of an attempt, every field storable whatever the input (escaped, capped)."""
     return AuditEntry(
         caller=_storable(caller.id),
         action=action,
-        target=AuditTarget(
-            target.kind.value,
-            _storable(target.id) if target.id is not None else None,
-            _storable(target.connection or "default"),
-        ),
+        target=_audit_target(target),
         email=_storable(email) if email is not None else None,
         roles=tuple(_storable(role) for role in roles),
+        invitation_id=_storable(invitation_id) if invitation_id is not None else None,
     )
+
+
+def _audit_target(target: InvitationTarget | None) -> AuditTarget:
+    if target is None:
+        return UNKNOWN_TARGET
+    return AuditTarget(
+        target.kind.value,
+        _storable(target.id) if target.id is not None else None,
+        _storable(target.connection or "default"),
+    )
+
+
+def _invitation_of(result: Invitation | BaseException) -> Invitation | None:
+    """The invitation an outcome names: the one made or revoked, or the one not revocable."""
+    if isinstance(result, Invitation):
+        return result
+    if isinstance(result, InvitationNotRevocable):
+        return result.invitation
+    return None

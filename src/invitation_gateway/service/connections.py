@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..configuration_error import ConfigurationError
 from ..domain.errors import InvalidInvitationInput
 from ..domain.invitations import DEFAULT_CONNECTION, InvitationTarget, Provider, TargetKind
 from ..providers.base import InvitationPort, UpstreamConnection
@@ -23,7 +24,11 @@ class Connections:
         for connection in connections:
             key = (connection.info.provider, connection.info.name)
             if key in self._by_key:
-                raise ValueError(f"duplicate connection {key}")
+                # The root refuses a name used twice before opening anything (upstreams.py);
+                # here too, since a second one would silently shadow the first.
+                raise ConfigurationError(
+                    f"a second {key[0].value} connection named {key[1]!r} is configured"
+                )
             self._by_key[key] = connection
 
     @property
@@ -61,7 +66,7 @@ class Connections:
         if name is not None and (name != DEFAULT_CONNECTION or (provider, name) in self._by_key):
             found = self._by_key.get((provider, name))
             if found is None:
-                names = sorted(n for p, n in self._by_key if p is provider)
+                names = self._names(provider)
                 known = f"; configured: {', '.join(names)}" if names else ""
                 raise InvalidInvitationInput.at(
                     ("target", "connection"),
@@ -80,5 +85,9 @@ class Connections:
             )
         raise InvalidInvitationInput.at(
             ("target", "connection"),
-            f"several {provider.value} connections are configured: name one",
+            f"several {provider.value} connections are configured and none is named "
+            f"{DEFAULT_CONNECTION!r}: name one; configured: {', '.join(self._names(provider))}",
         )
+
+    def _names(self, provider: Provider) -> list[str]:
+        return sorted(n for p, n in self._by_key if p is provider)

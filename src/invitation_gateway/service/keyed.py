@@ -9,6 +9,15 @@ that create left behind (by email and target) and answers with it, rather than s
 create again and answering ALREADY_EXISTS about the caller's own invitation. When the read-back
 finds nothing, the create never happened and is sent again, under a key derived from the
 caller's so that this attempt, too, happens at most once.
+
+Reading back is a judgement, made as narrowly as the upstreams allow: an invitation counts as
+the lost create's only if it is for the same email and target, was made no earlier than the
+lost request's start less `RECOVERY_SKEW` (the upstream's clock may be behind ours), and carries
+what the create asked for, when the upstream records it: the same roles, and the inviter the
+gateway named (a Clerk user). Of those, the one made nearest the lost request wins: the first
+made at or after its start, else the last made before it. What stays possible is adopting an
+invitation identical in all of these that someone else made while the lost create in fact did
+nothing (README "Answers lost after the upstream acted").
 """
 
 from __future__ import annotations
@@ -64,7 +73,7 @@ class KeyedCreate:
 
         async def work() -> bytes:
             if after is not None:
-                made = await self._made_since(after.started_at - RECOVERY_SKEW)
+                made = await self._made_by_lost_create(after.started_at)
                 if made is not None:
                     return encode_invitation(made)
                 if attempt >= MAX_ATTEMPTS:
@@ -94,14 +103,45 @@ class KeyedCreate:
         except UnknownOutcome as unknown:
             return await self.run(unknown.attempt + 1, after=unknown)
 
-    async def _made_since(self, since: datetime) -> Invitation | None:
-        """The invitation a lost create made (whatever its status now), if it made one."""
+    async def _made_by_lost_create(self, started_at: datetime) -> Invitation | None:
+        """The invitation a create started at `started_at` made (whatever its status now), if
+        it made one: see the module's docstring for what counts."""
         new = self._new
         found = await find_by_email(self._port, new.target, new.email)
-        made = [i for i in found if i.created_at is not None and i.created_at >= since]
-        return min(
-            made, key=lambda i: (i.created_at or since, i.provider_invitation_id), default=None
+        since = started_at - RECOVERY_SKEW
+        made = [
+            (i, i.created_at)
+            for i in found
+            if i.created_at is not None and i.created_at >= since and _could_be_from(new, i)
+        ]
+        nearest = min(
+            made,
+            key=lambda pair: (
+                pair[1] < started_at,  # made after the request started: first choice
+                abs(pair[1] - started_at),
+                pair[0].provider_invitation_id,
+            ),
+            default=None,
         )
+        return nearest[0] if nearest is not None else None
+
+
+def _could_be_from(new: NewInvitation, invitation: Invitation) -> bool:
+    """Whether `invitation` could be what creating `new` made, by what the upstream records.
+
+    An empty record proves nothing (an upstream may leave a field out of its answer); a
+    different one rules the invitation out. Both upstreams record the roles asked for as they
+    were asked (Clerk requires one; ConductorOne's `initialRoleIds` are optional, with no
+    documented default: conductorone-notes.md), so no roles asked and some recorded differ. ConductorOne records the gateway's own credential as
+    inviter, the same for every create, so only an inviter the gateway named is compared.
+    """
+    if invitation.roles and set(invitation.roles) != set(new.roles):
+        return False
+    return not (
+        new.inviter_user_id is not None
+        and invitation.invited_by is not None
+        and invitation.invited_by != new.inviter_user_id
+    )
 
 
 def request_fingerprint(new: NewInvitation) -> str:

@@ -61,7 +61,7 @@ query Invitations($targets: [InvitationTargetInput!]!, $status: [InvitationStatu
     }}
     pageInfo {{ hasNextPage endCursor }}
     totalCount
-    errors {{ target {{ kind id }} code message }}
+    errors {{ target {{ kind id connection }} code message }}
   }}
 }}
 """

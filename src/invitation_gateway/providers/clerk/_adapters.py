@@ -7,6 +7,9 @@ get-by-id for application invitations (we search with `query=`), bare arrays fro
 bulk creates but `{data, total_count}` from organization ones, and a 404
 `organization_invitation_not_pending` for revoking an organization invitation that exists but
 is no longer pending.
+
+Each call that creates or revokes is marked with the attempts it carries (`carrying`), so the
+audit log records each attempt's own call's request id; reads made on the side are not.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, RootModel
 
+from ...domain.audit import carrying
 from ...domain.errors import (
     InvitationConflict,
     InvitationError,
@@ -58,13 +62,14 @@ class ClerkApplication(ClerkAdapter):
     kind = TargetKind.CLERK_APPLICATION
 
     async def create(self, new: NewInvitation) -> Invitation:
-        answer = await self._client.send(
-            "POST",
-            path("/invitations"),
-            operation="create",
-            retry=RetryPolicy.CREATE,
-            json_body=clerk_common_body(new),
-        )
+        with carrying(new):
+            answer = await self._client.send(
+                "POST",
+                path("/invitations"),
+                operation="create",
+                retry=RetryPolicy.CREATE,
+                json_body=clerk_common_body(new),
+            )
         if answer.status == 200:
             return self._read(answer, new.target, "create")
         raise await _with_existing(self, self._error(answer, "create"), new)
@@ -77,13 +82,14 @@ class ClerkApplication(ClerkAdapter):
     async def _bulk(
         self, news: Sequence[NewInvitation]
     ) -> builtins.list[Invitation | InvitationError]:
-        answer = await self._client.send(
-            "POST",
-            path("/invitations/bulk"),
-            operation="create_many",
-            retry=RetryPolicy.CREATE,
-            json_body=[clerk_common_body(new) for new in news],
-        )
+        with carrying(*news):
+            answer = await self._client.send(
+                "POST",
+                path("/invitations/bulk"),
+                operation="create_many",
+                retry=RetryPolicy.CREATE,
+                json_body=[clerk_common_body(new) for new in news],
+            )
         if answer.status != 200:
             raise self._error(answer, "create_many")
         # Application bulk answers a bare array (clerk-notes.md §2.2, §8.2).
@@ -91,12 +97,15 @@ class ClerkApplication(ClerkAdapter):
         return [*self._match(news, [to_invitation(i, news[0].target) for i in items], answer)]
 
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
-        answer = await self._client.send(
-            "POST",
-            path("/invitations/{invitation_id}/revoke", invitation_id=ref.provider_invitation_id),
-            operation="revoke",
-            retry=RetryPolicy.SAFE,
-        )
+        with carrying(ref):
+            answer = await self._client.send(
+                "POST",
+                path(
+                    "/invitations/{invitation_id}/revoke", invitation_id=ref.provider_invitation_id
+                ),
+                operation="revoke",
+                retry=RetryPolicy.SAFE,
+            )
         if answer.status == 200:
             return self._read(answer, ref.target, "revoke")
         error = self._error(answer, "revoke")
@@ -141,16 +150,17 @@ class ClerkOrganization(ClerkAdapter):
 
     async def create(self, new: NewInvitation) -> Invitation:
         sent_at = self._recent.now()
-        answer = await self._client.send(
-            "POST",
-            path(
-                "/organizations/{organization_id}/invitations",
-                organization_id=_organization(new.target),
-            ),
-            operation="create",
-            retry=RetryPolicy.CREATE,
-            json_body=_org_body(new),
-        )
+        with carrying(new):
+            answer = await self._client.send(
+                "POST",
+                path(
+                    "/organizations/{organization_id}/invitations",
+                    organization_id=_organization(new.target),
+                ),
+                operation="create",
+                retry=RetryPolicy.CREATE,
+                json_body=_org_body(new),
+            )
         if answer.status == 200:
             wire = self._client.read(ClerkInvitationWire, answer, "create")
             return self._fresh(to_invitation(wire, new.target), answer, sent_at)
@@ -189,16 +199,17 @@ class ClerkOrganization(ClerkAdapter):
         self, news: Sequence[NewInvitation]
     ) -> builtins.list[Invitation | InvitationError]:
         sent_at = self._recent.now()
-        answer = await self._client.send(
-            "POST",
-            path(
-                "/organizations/{organization_id}/invitations/bulk",
-                organization_id=_organization(news[0].target),
-            ),
-            operation="create_many",
-            retry=RetryPolicy.CREATE,
-            json_body=[_org_body(new) for new in news],
-        )
+        with carrying(*news):
+            answer = await self._client.send(
+                "POST",
+                path(
+                    "/organizations/{organization_id}/invitations/bulk",
+                    organization_id=_organization(news[0].target),
+                ),
+                operation="create_many",
+                retry=RetryPolicy.CREATE,
+                json_body=[_org_body(new) for new in news],
+            )
         if answer.status != 200:
             raise _about_target(self._error(answer, "create_many"))
         # Organization bulk answers the paginated envelope, unlike application bulk (§3.2).
@@ -213,15 +224,17 @@ class ClerkOrganization(ClerkAdapter):
         return results
 
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
-        answer = await self._client.send(
-            "POST",
-            _org_invitation_path(ref, "/revoke"),
-            operation="revoke",
-            retry=RetryPolicy.SAFE,
-            # Without `requesting_user_id` Clerk acts as the instance; with it (a Clerk user
-            # calling), Clerk itself checks that user may manage the organization's members.
-            json_body={"requesting_user_id": requester} if requester else {},
-        )
+        with carrying(ref):
+            answer = await self._client.send(
+                "POST",
+                _org_invitation_path(ref, "/revoke"),
+                operation="revoke",
+                retry=RetryPolicy.SAFE,
+                # Without `requesting_user_id` Clerk acts as the instance; with it (a Clerk
+                # user calling), Clerk itself checks that user may manage the organization's
+                # members.
+                json_body={"requesting_user_id": requester} if requester else {},
+            )
         if answer.status == 200:
             return self._read(answer, ref.target, "revoke")
         code, _ = first_error(answer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,6 +16,7 @@ from ..base import ConnectionInfo, InvitationPort
 from ..connection import Connection, HealthCheck
 from ..http import UpstreamClient, path
 from ..reliability import Reliability
+from ..reuse import RecentInvitations
 from ._adapters import ClerkApplication, ClerkOrganization
 from ._wire import API_VERSION
 
@@ -32,8 +35,13 @@ def open_connection(
     config: ClerkConfig,
     transport: httpx.AsyncBaseTransport | None = None,
     telemetry: Telemetry | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> Connection:
-    """One Clerk instance's pooled client and its two adapters; the caller closes the client."""
+    """One Clerk instance's pooled client and its two adapters; the caller closes the client.
+
+    `clock` is the wall clock in Unix seconds (a `Retry-After` date, a re-sent invitation's age).
+    """
     client = UpstreamClient(
         provider=Provider.CLERK,
         base_url=config.api_url,
@@ -45,13 +53,15 @@ def open_connection(
         reliability=config.reliability,
         name=config.name,
         telemetry=telemetry,
+        clock=clock,
     )
     info = ConnectionInfo(
         name=config.name,
         provider=Provider.CLERK,
         kinds=(TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION),
     )
-    application, organization = ClerkApplication(client), ClerkOrganization(client)
+    application = ClerkApplication(client, RecentInvitations(clock=clock))
+    organization = ClerkOrganization(client, RecentInvitations(clock=clock))
     ports: dict[TargetKind, InvitationPort] = {
         application.kind: application,
         organization.kind: organization,

@@ -12,6 +12,7 @@ import asyncio
 import builtins
 from collections.abc import Sequence
 
+from ...domain.audit import carrying
 from ...domain.errors import (
     InvalidInvitationInput,
     InvitationConflict,
@@ -61,15 +62,17 @@ class ConductorOneDirectory:
     async def create(self, new: NewInvitation) -> Invitation:
         directory = _directory(new.target)
         sent_at = self._recent.now()
-        answer = await self._client.send(
-            "POST",
-            path(
-                "/api/v1/local-directory-configs/{directory_id}/invitations", directory_id=directory
-            ),
-            operation="create",
-            retry=RetryPolicy.CREATE,
-            json_body=to_create_request(new),
-        )
+        with carrying(new):  # its request id is this create's, in the audit log
+            answer = await self._client.send(
+                "POST",
+                path(
+                    "/api/v1/local-directory-configs/{directory_id}/invitations",
+                    directory_id=directory,
+                ),
+                operation="create",
+                retry=RetryPolicy.CREATE,
+                json_body=to_create_request(new),
+            )
         if answer.status == 200:
             return await self._created(answer, new, sent_at)
         if answer.status == 404:
@@ -107,14 +110,15 @@ class ConductorOneDirectory:
         return invitation
 
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
-        answer = await self._client.send(
-            "POST",
-            _invitation_path(ref, "/revoke"),
-            operation="revoke",
-            retry=RetryPolicy.SAFE,
-            # The Revoke request message has no properties: the body is `{}` (notes §2).
-            json_body={},
-        )
+        with carrying(ref):  # its request id is this revoke's, in the audit log
+            answer = await self._client.send(
+                "POST",
+                _invitation_path(ref, "/revoke"),
+                operation="revoke",
+                retry=RetryPolicy.SAFE,
+                # The Revoke request message has no properties: the body is `{}` (notes §2).
+                json_body={},
+            )
         if answer.status == 200:
             revoked = self._read(answer, ref.target, "revoke")
             if revoked is None:  # the answer names no invitation: read what the revoke did

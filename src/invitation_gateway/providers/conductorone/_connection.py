@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,6 +16,7 @@ from ..base import ConnectionInfo
 from ..connection import Connection, HealthCheck
 from ..http import UpstreamClient, path
 from ..reliability import Reliability
+from ..reuse import RecentInvitations
 from ._adapter import ConductorOneDirectory
 from ._oauth import ClientCredentialsAuth
 
@@ -35,8 +38,13 @@ def open_connection(
     config: ConductorOneConfig,
     transport: httpx.AsyncBaseTransport | None = None,
     telemetry: Telemetry | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> Connection:
-    """The connection's pooled client, credentials and adapter; the caller closes the client."""
+    """The connection's pooled client, credentials and adapter; the caller closes the client.
+
+    `clock` is the wall clock in Unix seconds (token lifetimes, a `Retry-After` date).
+    """
     auth: httpx.Auth
     if config.client_id is not None and config.client_secret is not None:
         # OAuth client credentials (conductorone-notes.md §5): the token endpoint lives on the
@@ -45,6 +53,7 @@ def open_connection(
             client_id=config.client_id,
             client_secret=config.client_secret.get_secret_value(),
             base_url=config.base_url,
+            clock=clock,
         )
     elif config.token is not None:
         auth = BearerAuth(config.token)
@@ -59,6 +68,7 @@ def open_connection(
         reliability=config.reliability,
         name=config.name,
         telemetry=telemetry,
+        clock=clock,
     )
     info = ConnectionInfo(
         name=config.name,
@@ -66,6 +76,6 @@ def open_connection(
         kinds=(TargetKind.CONDUCTORONE_DIRECTORY,),
         default_target_id=config.default_directory,
     )
-    port = ConductorOneDirectory(client)
+    port = ConductorOneDirectory(client, RecentInvitations(clock=clock))
     health = HealthCheck(path("/api/v1/local-directory-configs"), {"page_size": "10"})
     return Connection(info, {port.kind: port}, client, health)

@@ -130,7 +130,12 @@ class ClientCredentialsAuth(httpx.Auth):
 
     @classmethod
     def for_base_url(
-        cls, *, client_id: str, client_secret: str, base_url: str
+        cls,
+        *,
+        client_id: str,
+        client_secret: str,
+        base_url: str,
+        clock: Callable[[], float] = time.time,
     ) -> ClientCredentialsAuth:
         """The auth for a tenant URL: token at `<base_url>/auth/v1/token`, audience its host."""
         return cls(
@@ -138,6 +143,7 @@ class ClientCredentialsAuth(httpx.Auth):
             key=parse_client_secret(client_secret),
             token_url=base_url.rstrip("/") + TOKEN_PATH,
             audience=without_port(urlsplit(base_url).netloc),
+            clock=clock,
         )
 
     def sync_auth_flow(
