@@ -79,9 +79,9 @@ async def _open_audit(settings: Settings, limiter: RateLimiter) -> AuditLog | No
         raise StartupError(f"cannot start: {exc.location} is unavailable{why}") from None
     if left:
         logger.warning(
-            "audit: %d record(s) were left `started` by an earlier process (killed, or a call"
-            " cancelled, during an upstream call): their outcome is unknown;"
-            " `invitation-gateway audit` lists them",
+            "audit: %d record(s) were left `started` (a process killed, or a call cancelled,"
+            " during an upstream call): their outcome is unknown; `invitation-gateway audit`"
+            " lists them",
             left,
             extra={"left_started": left},
         )

@@ -153,3 +153,31 @@ async def test_each_store_names_its_own_failures_and_only_those(tmp_path: Path) 
     finally:
         await sqlite.aclose()
         await redis_store.aclose()
+
+
+class _DroppingStore(SqliteIdempotencyStore):
+    """A SQLite store whose first `complete` fails as a store outage does."""
+
+    dropped = 0
+
+    async def complete(
+        self, scope: str, key: str, token: str, payload: bytes, *, ttl: float
+    ) -> bool:
+        if not self.dropped:
+            self.dropped += 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return await super().complete(scope, key, token, payload, ttl=ttl)
+
+
+async def test_a_completion_the_store_drops_once_is_tried_again(tmp_path: Path) -> None:
+    """The work ran upstream: recording its outcome survives one store failure, so the same key
+    replays it rather than waiting out the lease and sending the create again."""
+    store = _DroppingStore(tmp_path / "keys.sqlite3")
+    runner = IdempotentRunner(store, lease=30.0)
+    work = Work()
+    try:
+        first = await runner.run("caller", "k", "fp", work, replayable=replayable_error)
+        again = await runner.run("caller", "k", "fp", work, replayable=replayable_error)
+    finally:
+        await store.aclose()
+    assert (first, again, work.calls, store.dropped) == (b"invitation", b"invitation", 1, 1)

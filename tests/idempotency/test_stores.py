@@ -218,6 +218,20 @@ async def test_redis_records_carry_their_expiry(redis_url: str, redis_prefix: st
         await client.aclose()
 
 
+async def test_redis_takes_the_same_completion_twice(redis_url: str, redis_prefix: str) -> None:
+    """A completion retried after its reply was lost (it had landed) is a success, not an
+    expired claim; another payload or another token still is refused."""
+    store = RedisIdempotencyStore(Redis.from_url(redis_url), prefix=redis_prefix)
+    try:
+        token = await claimed_on(store, "k", lease=30.0)
+        assert await store.complete("scope", "k", token, b"result", ttl=60.0)
+        assert await store.complete("scope", "k", token, b"result", ttl=60.0)
+        assert not await store.complete("scope", "k", token, b"other", ttl=60.0)
+        assert not await store.complete("scope", "k", "not-the-token", b"result", ttl=60.0)
+    finally:
+        await store.aclose()
+
+
 async def test_open_store_picks_redis_then_sqlite_then_memory(tmp_path: Path) -> None:
     """A Redis URL wins over a SQLite path, which wins over the in-memory default."""
     path = tmp_path / "idempotency.sqlite3"

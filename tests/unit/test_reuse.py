@@ -97,6 +97,34 @@ def test_an_id_seen_again_keeps_its_first_sighting() -> None:
     assert judge.is_reused(seen, answer(None), SENT.timestamp())
 
 
+def test_two_overlapping_creates_answered_with_one_invitation_claim_it_once() -> None:
+    """Creates A and B for one email, both sent before A's answer: Clerk re-uses A's invitation
+    for B. A's answer claims it as new; B's, however close in time, is the re-used one."""
+    clock = SteppedClock(SENT)
+    judge = RecentInvitations(clock=clock)
+    sent_a = judge.now()
+    clock.at = SENT + timedelta(milliseconds=50)
+    sent_b = judge.now()
+    made = invitation("orginv_a", SENT + timedelta(milliseconds=20))
+    clock.at = SENT + timedelta(milliseconds=300)
+    assert judge.claims_new(made, answer(None), sent_a)
+    clock.at = SENT + timedelta(milliseconds=350)
+    assert not judge.claims_new(made, answer(None), sent_b)
+
+
+def test_a_create_seen_only_during_its_own_call_is_claimed_once() -> None:
+    """The concurrent list's sighting does not stop the create's own claim, and a later create
+    answered with that id (a re-send) is re-used."""
+    clock = SteppedClock(SENT)
+    judge = RecentInvitations(clock=clock)
+    sent_at = judge.now()
+    created = invitation("orginv_new", SENT + timedelta(milliseconds=100))
+    clock.at = SENT + timedelta(milliseconds=300)
+    judge.remember([created])  # the concurrent list
+    assert judge.claims_new(created, answer(None), sent_at)
+    assert not judge.claims_new(created, answer(None), sent_at + 1)
+
+
 def test_an_upstream_clock_behind_ours_does_not_make_a_new_invitation_look_old() -> None:
     """Upstream 30 s behind: its Date header moves the send time onto its clock."""
     skew = timedelta(seconds=-30)

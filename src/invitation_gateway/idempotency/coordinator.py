@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+import stamina
+
 from ..telemetry.request import current_request
 from .base import (
     Claim,
@@ -50,6 +52,12 @@ from .base import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Recording a completed create is worth a few tries: a store that drops it lets the key's lease
+# expire, and a retry with that key then sends the create again. The fast per-call timeouts of
+# a claim (a refusal the caller sees at once) would otherwise apply here too.
+COMPLETE_ATTEMPTS = 4
+COMPLETE_BUDGET = 5.0  # seconds, all attempts and waits; well inside the lease
 
 Work = Callable[[], Awaitable[bytes]]
 Replayable = Callable[[BaseException], bytes | None]
@@ -216,7 +224,16 @@ class IdempotentRunner:
         # The work is done upstream whatever happens here: its result is returned even when it
         # cannot be recorded, and the failure is logged rather than shown to the caller.
         try:
-            recorded = await self.store.complete(scope, key, token, payload, ttl=self.ttl)
+            async for attempt in stamina.retry_context(
+                on=self._store_failed,
+                attempts=COMPLETE_ATTEMPTS,
+                timeout=COMPLETE_BUDGET,
+                wait_initial=0.05,
+                wait_max=1.0,
+                wait_jitter=0.05,
+            ):
+                with attempt:
+                    recorded = await self.store.complete(scope, key, token, payload, ttl=self.ttl)
         except Exception as exc:
             self._log_failure(exc, "could not record the outcome of a request")
             return
@@ -226,6 +243,10 @@ class IdempotentRunner:
                 " the lease (%.1f s) should outlast the upstream timeouts",
                 self.lease,
             )
+
+    def _store_failed(self, exc: Exception) -> bool:
+        """Whether `exc` is the store failing (worth another try), not a bug of ours."""
+        return self.store.unavailable(exc) is not None
 
     def _log_failure(self, exc: Exception, what: str) -> None:
         down = self.store.unavailable(exc)

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from redis.asyncio import Redis
 from redis.exceptions import DataError, RedisError
 
-from ..limits.redis import failure, server_location, url_passwords
+from ..redis_urls import failure, server_location, url_passwords
 from .base import Claim, Claimed, Completed, IdempotencyStoreUnavailable, Mismatch, Pending
 
 KEY_PREFIX = "invitation-gateway:idempotency:"
@@ -42,9 +42,11 @@ if record[2] then return {'completed', record[2]} end
 return {'pending'}
 """
 
-# KEYS[1] record; ARGV: token, payload, ttl (ms). Only the claim's holder may complete it.
+# KEYS[1] record; ARGV: token, payload, ttl (ms). Only the claim's holder may complete it; the
+# same completion again (a retry after a lost reply) is a success, not an expired claim.
 _COMPLETE = """
 local record = redis.call('HMGET', KEYS[1], 'token', 'payload')
+if record[1] == ARGV[1] and record[2] == ARGV[2] then return 1 end
 if record[1] ~= ARGV[1] or record[2] then return 0 end
 redis.call('HSET', KEYS[1], 'payload', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])

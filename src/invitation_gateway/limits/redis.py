@@ -14,11 +14,12 @@ idle callers cost nothing and nothing needs purging.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ..redis_urls import failure, server_location, url_passwords
 from .base import ALLOWED, NEVER, UNITS_PER_TOKEN, Decision, LimiterUnavailable, check
 
 KEY_PREFIX = "invitation-gateway:ratelimit:"
@@ -115,29 +116,3 @@ class RedisRateLimiter:
         return LimiterUnavailable(
             f"{self._location} is unavailable ({failure(exc, self._secrets)})"
         )
-
-
-# Shared with the Redis idempotency store (`idempotency/redis.py`), which reports the same
-# server the same way.
-
-
-def server_location(url: str) -> str:
-    """`url` without user, password or query (`redis://cache:6379/0`)."""
-    parts = urlsplit(url)  # `Redis.from_url` has already refused a malformed one
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
-
-
-def url_passwords(url: str) -> tuple[str, ...]:
-    """The passwords `url` carries (user-info or `?password=`), as written and decoded."""
-    parts = urlsplit(url)
-    found = [parts.password or "", *parse_qs(parts.query).get("password", [])]
-    return tuple({form for secret in found if secret for form in (secret, unquote(secret))})
-
-
-def failure(exc: BaseException, passwords: tuple[str, ...]) -> str:
-    """`ConnectionError: <message>`, with every one of `passwords` replaced by `***`."""
-    detail = str(exc)
-    for password in passwords:
-        detail = detail.replace(password, "***")
-    return f"{type(exc).__name__}: {detail}"

@@ -41,6 +41,9 @@ class RecentInvitations:
         self._size = size
         # id -> when this connection first saw it; least recently seen first.
         self._first_seen: OrderedDict[str, float] = OrderedDict()
+        # ids a create has already been answered with as new: any later create answered with
+        # one was handed an existing invitation, however the sightings and sends interleave.
+        self._claimed: OrderedDict[str, None] = OrderedDict()
 
     def now(self) -> float:
         """The clock's reading: a create takes it as its send time, before it sends."""
@@ -54,8 +57,25 @@ class RecentInvitations:
         while len(self._first_seen) > self._size:
             self._first_seen.popitem(last=False)
 
+    def claims_new(self, invitation: Invitation, answer: UpstreamResponse, sent_at: float) -> bool:
+        """Whether `invitation`, answered to a create sent at `sent_at`, is that create's own.
+
+        If so it is claimed: a second create answered with the same invitation (two creates for
+        one email overlapping, Clerk re-using the first's) is then judged re-used.
+        """
+        if self.is_reused(invitation, answer, sent_at):
+            return False
+        upstream_id = invitation.provider_invitation_id
+        self._claimed[upstream_id] = None
+        while len(self._claimed) > self._size:
+            self._claimed.popitem(last=False)
+        self.remember([invitation])
+        return True
+
     def is_reused(self, invitation: Invitation, answer: UpstreamResponse, sent_at: float) -> bool:
         """Whether `invitation`, answered to a create sent at `sent_at`, existed before it."""
+        if invitation.provider_invitation_id in self._claimed:
+            return True  # another create was already answered with it
         seen_at = self._first_seen.get(invitation.provider_invitation_id)
         if seen_at is not None and seen_at < sent_at:
             return True  # seen before the create was sent: it cannot be the create's own

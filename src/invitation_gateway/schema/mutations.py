@@ -49,7 +49,9 @@ async def _revocable(info: Info[GatewayContext, None], given_id: str) -> domain.
         return global_id.decode(given_id)
     except global_id.InvalidGlobalId as exc:
         # Every revoke attempt is audited, this one too: its target cannot be known.
-        await info.context.service.refuse_revoke(given_id, exc, caller=info.context.caller)
+        await info.context.service.record_malformed_revoke(
+            given_id, exc, caller=info.context.caller
+        )
         raise
 
 

@@ -144,16 +144,23 @@ class InvitationService:
         once the upstream's answer names the invitation."""
         # The target comes from the id, and the upstream path includes it: a forged id naming
         # another target is judged (and reaches) that other target, never this caller's own.
-        async with self._accounting.recorded(caller, "revoke", ref.target, ref=ref) as recording:
-            recording.attempt = ref
+        try:  # refused before any upstream call: one write, already complete
             port = self._port(ref)
             if not self._allows(caller, "revoke", ref.target):
                 raise _forbidden("revoke invitations in this target", field=None)
+        except InvitationError as exc:
+            given = self._accounting.global_id(ref)
+            await self._accounting.refused(caller, "revoke", ref.target, exc, invitation_id=given)
+            raise
+        async with self._accounting.recorded(caller, "revoke", ref.target, ref=ref) as recording:
+            recording.attempt = ref
             requester = _acting_user(caller, ref.target)
             recording.invitation = await port.revoke(ref, requester=requester)
             return recording.invitation
 
-    async def refuse_revoke(self, given_id: str, error: InvitationError, *, caller: Caller) -> None:
+    async def record_malformed_revoke(
+        self, given_id: str, error: InvitationError, *, caller: Caller
+    ) -> None:
         """Record a revoke refused because its id is not one this gateway issued: the target
         is unknown, and the id is kept as given (escaped and capped)."""
         await self._accounting.refused(caller, "revoke", None, error, invitation_id=given_id)

@@ -171,9 +171,8 @@ class ClerkOrganization(ClerkAdapter):
         self, invitation: Invitation, answer: UpstreamResponse, sent_at: float
     ) -> Invitation:
         """The created invitation; a re-used one (clerk-notes.md §3.1) is ALREADY_EXISTS."""
-        if self._recent.is_reused(invitation, answer, sent_at):
+        if not self._recent.claims_new(invitation, answer, sent_at):
             raise InvitationConflict(_RESENT, field=("email",), existing=invitation)
-        self._recent.remember([invitation])
         return invitation
 
     async def create_many(

@@ -102,11 +102,10 @@ class ConductorOneDirectory:
                 raise error
         else:
             invitation = to_invitation(wire, new.target)
-        if self._recent.is_reused(invitation, answer, sent_at):
+        if not self._recent.claims_new(invitation, answer, sent_at):
             # A 200 carrying the existing pending invitation (one of the undocumented duplicate
             # answers, §7.3): not a new invitation.
             raise _conflict(invitation)
-        self._recent.remember([invitation])
         return invitation
 
     async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
