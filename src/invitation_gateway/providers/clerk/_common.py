@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from ...domain.errors import (
     InvalidInvitationInput,
+    InvitationConflict,
     InvitationError,
     ProviderError,
     ProviderRejected,
@@ -27,7 +28,7 @@ from ...domain.errors import (
 from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget, NewInvitation
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
-from ..base import settle
+from ..base import InvitationPort, newest_pending, settle
 from ..http import QueryParams, UpstreamClient, UpstreamPath
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
@@ -182,3 +183,16 @@ def _offset(position: str | None) -> int:
     if not position.isdigit() or len(position) > 9:
         raise InvalidInvitationInput.at(("after",), "is not a valid cursor")
     return int(position)
+
+
+async def with_existing(
+    port: InvitationPort, error: InvitationError, new: NewInvitation
+) -> InvitationError:
+    """A duplicate refused without the existing invitation gets it attached (one read)."""
+    if not isinstance(error, InvitationConflict) or error.existing is not None:
+        return error
+    try:
+        existing = await newest_pending(port, new, pages=1)
+    except InvitationError:  # best effort: the conflict is the answer either way
+        return error
+    return InvitationConflict(error.message, field=error.field, existing=existing)

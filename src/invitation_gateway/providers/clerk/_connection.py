@@ -17,7 +17,8 @@ from ..connection import Connection, HealthCheck
 from ..http import UpstreamClient, path
 from ..reliability import Reliability
 from ..reuse import RecentInvitations
-from ._adapters import ClerkApplication, ClerkOrganization
+from ._application import ClerkApplication
+from ._organization import ClerkOrganization
 from ._wire import API_VERSION
 
 

@@ -1,15 +1,10 @@
-"""Clerk application and organization invitations (clerk-notes.md §2, §3, §8).
+"""Clerk organization invitations, `/v1/organizations/{org}/invitations` (clerk-notes.md §3).
 
-Two adapters over one Clerk connection (one pooled client, one secret key):
-`ClerkApplication` for `/v1/invitations` and `ClerkOrganization` for
-`/v1/organizations/{org}/invitations`. Their differences are the quirks DESIGN.md hides: no
-get-by-id for application invitations (we search with `query=`), bare arrays from application
-bulk creates but `{data, total_count}` from organization ones, and a 404
-`organization_invitation_not_pending` for revoking an organization invitation that exists but
-is no longer pending.
-
-Each call that creates or revokes is marked with the attempts it carries (`carrying`), so the
-audit log records each attempt's own call's request id; reads made on the side are not.
+Unlike application invitations: a get-by-id, `{data, total_count}` from bulk creates, a 404
+`organization_invitation_not_pending` for revoking an invitation that exists but is no longer
+pending, a re-used pending invitation answered 200 with its email re-sent (§3.1), and an inviter
+Clerk itself checks. Creates and revokes are marked with the attempts they carry (`carrying`),
+as in `_application.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ import asyncio
 import builtins
 from collections.abc import Sequence
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
 from ...domain.audit import carrying
 from ...domain.errors import (
@@ -36,10 +31,10 @@ from ...domain.invitations import (
 )
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
-from ..base import InvitationPort, newest_pending, read_back, revoked_now
+from ..base import revoked_now
 from ..http import UpstreamPath, path
 from ..reliability import RetryPolicy
-from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params
+from ._common import ClerkAdapter, clerk_common_body, status_params, with_existing
 from ._wire import ClerkInvitationWire, first_error, to_invitation
 
 _RESENT = (
@@ -48,99 +43,8 @@ _RESENT = (
 )
 
 
-class _BareList(RootModel[list[ClerkInvitationWire]]):
-    pass
-
-
 class _Envelope(BaseModel):
     data: list[ClerkInvitationWire]
-
-
-class ClerkApplication(ClerkAdapter):
-    """The port for `CLERK_APPLICATION` targets."""
-
-    kind = TargetKind.CLERK_APPLICATION
-
-    async def create(self, new: NewInvitation) -> Invitation:
-        with carrying(new):
-            answer = await self._client.send(
-                "POST",
-                path("/invitations"),
-                operation="create",
-                retry=RetryPolicy.CREATE,
-                json_body=clerk_common_body(new),
-            )
-        if answer.status == 200:
-            return self._read(answer, new.target, "create")
-        raise await _with_existing(self, self._error(answer, "create"), new)
-
-    async def create_many(
-        self, news: Sequence[NewInvitation]
-    ) -> builtins.list[Invitation | InvitationError]:
-        return await self._create_chunked(news, self._bulk, self.create)
-
-    async def _bulk(
-        self, news: Sequence[NewInvitation]
-    ) -> builtins.list[Invitation | InvitationError]:
-        with carrying(*news):
-            answer = await self._client.send(
-                "POST",
-                path("/invitations/bulk"),
-                operation="create_many",
-                retry=RetryPolicy.CREATE,
-                json_body=[clerk_common_body(new) for new in news],
-            )
-        if answer.status != 200:
-            raise self._error(answer, "create_many")
-        # Application bulk answers a bare array (clerk-notes.md §2.2, §8.2).
-        items = self._client.read(_BareList, answer, "create_many").root
-        return [*self._match(news, [to_invitation(i, news[0].target) for i in items], answer)]
-
-    async def revoke(self, ref: InvitationRef, *, requester: str | None = None) -> Invitation:
-        with carrying(ref):
-            answer = await self._client.send(
-                "POST",
-                path(
-                    "/invitations/{invitation_id}/revoke", invitation_id=ref.provider_invitation_id
-                ),
-                operation="revoke",
-                retry=RetryPolicy.SAFE,
-            )
-        if answer.status == 200:
-            return self._read(answer, ref.target, "revoke")
-        error = self._error(answer, "revoke")
-        if isinstance(error, InvitationNotRevocable):
-            current = await read_back(self, ref)
-            if answer.after_unknown_outcome and revoked_now(current):
-                return current  # our own earlier attempt revoked it; its answer was lost
-            error = InvitationNotRevocable(error.message, invitation=current)
-        raise error
-
-    async def get(self, ref: InvitationRef) -> Invitation | None:
-        # No GET-by-id exists for application invitations (clerk-notes.md §2.5): search by id,
-        # over every status (without `status`, revoked ones are left out, §2.3).
-        page = await self._list_page(
-            path("/invitations"),
-            ListQuery(target=ref.target, limit=10),
-            {
-                "paginated": "true",
-                "query": ref.provider_invitation_id,
-                "status": list(ALL_STATUSES),
-            },
-            exact=False,
-        )
-        return next(
-            (i for i in page.items if i.provider_invitation_id == ref.provider_invitation_id), None
-        )
-
-    async def list(self, query: ListQuery) -> InvitationPage:
-        statuses, exact = status_params(query)
-        params: dict[str, str | int | list[str]] = {"paginated": "true", "status": statuses}
-        if query.email is not None:
-            # `query` matches email or id by substring: exact matching is done on our side.
-            params["query"] = query.email
-            exact = False
-        return await self._list_page(path("/invitations"), query, params, exact)
 
 
 class ClerkOrganization(ClerkAdapter):
@@ -165,7 +69,7 @@ class ClerkOrganization(ClerkAdapter):
             wire = self._client.read(ClerkInvitationWire, answer, "create")
             return self._fresh(to_invitation(wire, new.target), answer, sent_at)
         error = _about_target(self._error(answer, "create"))
-        raise await _with_existing(self, error, new)
+        raise await with_existing(self, error, new)
 
     def _fresh(
         self, invitation: Invitation, answer: UpstreamResponse, sent_at: float
@@ -274,19 +178,6 @@ class ClerkOrganization(ClerkAdapter):
             return await self._list_page(url, query, params, exact)
         except InvitationError as exc:
             raise _about_target(exc) from exc
-
-
-async def _with_existing(
-    port: InvitationPort, error: InvitationError, new: NewInvitation
-) -> InvitationError:
-    """A duplicate refused without the existing invitation gets it attached (one read)."""
-    if not isinstance(error, InvitationConflict) or error.existing is not None:
-        return error
-    try:
-        existing = await newest_pending(port, new, pages=1)
-    except InvitationError:  # best effort: the conflict is the answer either way
-        return error
-    return InvitationConflict(error.message, field=error.field, existing=existing)
 
 
 def _org_body(new: NewInvitation) -> dict[str, object]:
