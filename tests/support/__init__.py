@@ -20,6 +20,7 @@ support/
   observed.py                a gateway under observation: its client, sandbox and finished spans
   outcomes.py                pytest plugin: --outcomes=PATH writes each test's outcome (CI compares)
   tcp_proxy.py               a store that goes away while the gateway runs: a proxy to cut
+  secured.py                 the gateway with authentication enforced, the security tests' policy
 ```
 
 Tests import these modules by name (`from tests.support.gateway import GatewayClient`); fixtures
