@@ -3,6 +3,8 @@ read-only support key), and every escalation attempt refused before any upstream
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from invitation_gateway.domain.invitations import InvitationRef, InvitationTarget, TargetKind
@@ -215,4 +217,28 @@ async def test_too_many_root_fields_are_refused(secured: Secured) -> None:
     fields = " ".join(f'a{i}: invitation(id: "x") {{ id }}' for i in range(21))
     body = await secured.as_jwt(secured.admin_token(), f"{{ {fields} }}", {})
     assert "root fields" in body["errors"][0]["message"]
+    assert secured.upstream_calls() == 0
+
+
+async def test_the_connections_query_shows_each_caller_only_the_connections_it_may_use(
+    secured: Secured,
+) -> None:
+    """Connection names, default targets and breaker states are the policy's to show: an org
+    admin sees the Clerk instances, the BFF its ConductorOne tenant, support all three, and a
+    session the policy admits nowhere sees none."""
+    query = "{ connections { name provider defaultTargetId } }"
+
+    def shown(body: Any) -> list[tuple[str, str]]:
+        return sorted((c["provider"], c["name"]) for c in body["data"]["connections"])
+
+    admin = await secured.as_jwt(secured.admin_token(), query, {})
+    member = secured.signer.token(claims(sub="user_member", o={"id": OTHER_ORG, "rol": "member"}))
+    nobody = await secured.as_jwt(member, query, {})
+    bff = await secured.as_key("bff", query, {})
+    support = await secured.as_key("support", query, {})
+    clerk = [("CLERK", "default"), ("CLERK", "staging")]
+    assert shown(admin) == clerk
+    assert shown(bff) == [("CONDUCTORONE", "default")]
+    assert shown(support) == [*clerk, ("CONDUCTORONE", "default")]
+    assert shown(nobody) == []
     assert secured.upstream_calls() == 0

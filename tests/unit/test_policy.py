@@ -589,3 +589,19 @@ def test_error_in_a_sub_table_points_at_it(tmp_path: Path) -> None:
     """A bad `[[allow.targets]]` entry is reported at that sub-table's line, under its rule."""
     message = failure(tmp_path, SUB_TABLES.replace('id = "2fQz"', 'id = "{o.id"'))
     assert message.startswith(f"{tmp_path / 'policy.toml'}:16: [[allow]] rule 2: `targets`, item 1")
+
+
+@pytest.mark.parametrize("admin", [v2_token(), v1_token()], ids=["v2", "v1"])
+def test_a_caller_reaches_the_connections_its_rules_name(readme: Policy, admin: Caller) -> None:
+    """Which connections the `connections` query shows: a rule's target kinds and connection
+    (any when omitted), for a caller the rule admits with matching claims."""
+    c1 = (TargetKind.CONDUCTORONE_DIRECTORY,)
+    clerk = (TargetKind.CLERK_APPLICATION, TargetKind.CLERK_ORGANIZATION)
+    assert readme.reaches(BFF, c1, "default")
+    assert not readme.reaches(BFF, c1, "emea")  # its rule names the `default` connection
+    assert not readme.reaches(BFF, clerk, "default")
+    assert readme.reaches(admin, clerk, "staging")  # no connection in its rule: any
+    assert not readme.reaches(admin, c1, "default")
+    assert not readme.reaches(v2_token(rol="member"), clerk, "default")
+    assert readme.reaches(SUPPORT, c1, "emea")
+    assert not readme.reaches(DEV_CALLER, clerk, "default")

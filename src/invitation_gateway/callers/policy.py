@@ -17,13 +17,16 @@ roles    roles a create may grant; omitted = none; ["*"] = any
 A request is allowed when one rule, on its own, matches the caller, its claims, the action and the
 target and (for a create) lets it grant every requested role: rules never add up.
 
+The `connections` query lists only the connections one of a caller's rules reaches (`reaches`):
+a target of a kind the connection offers, naming that connection or none.
+
 Clerk session tokens carry the active organization as `o.id` / `o.rol` (v2; `rol` has no `org:`
 prefix) or as `org_id` / `org_role` (v1, `org:admin`); a policy that accepts both writes two rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,12 @@ class Policy:
         `roles` matter only to a create; asking for none needs no role permission.
         """
         return any(rule.allows(caller, action, target, roles) for rule in self._rules)
+
+    def reaches(self, caller: Caller, kinds: Iterable[TargetKind], connection: str) -> bool:
+        """Whether one rule lets `caller` do anything at all on a target of one of `kinds` on
+        `connection`: what decides which connections the `connections` query shows it."""
+        wanted = frozenset(kinds)
+        return any(rule.reaches(caller, wanted, connection) for rule in self._rules)
 
     def __repr__(self) -> str:
         count = len(self._rules)
@@ -128,6 +137,16 @@ class _Rule:
             and action in self.actions
             and any(pattern.matches(target, caller.claims) for pattern in self.targets)
             and (action != "create" or self.roles is None or self.roles.issuperset(roles))
+        )
+
+    def reaches(self, caller: Caller, kinds: frozenset[TargetKind], connection: str) -> bool:
+        return (
+            self._admits(caller)
+            and all(_claim_in(caller.claims, path, values) for path, values in self.claims)
+            and any(
+                pattern.kind in kinds and pattern.connection in (None, connection)
+                for pattern in self.targets
+            )
         )
 
     def _admits(self, caller: Caller) -> bool:

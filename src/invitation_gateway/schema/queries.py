@@ -30,10 +30,13 @@ async def _invitation(info: Info[GatewayContext, None], id: strawberry.ID) -> In
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="The configured upstream connections and the target kinds each offers."
+        description=(
+            "The configured upstream connections and the target kinds each offers: those the"
+            " policy lets the caller use."
+        )
     )
     async def connections(self, info: Info[GatewayContext, None]) -> list[GatewayConnection]:
-        health = await info.context.service.connection_health()
+        health = await info.context.service.connections_for(info.context.caller)
         return [GatewayConnection.from_domain(c, circuit) for c, circuit in health]
 
     @strawberry.field(

@@ -7,7 +7,7 @@ never sees an adapter directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -57,6 +57,8 @@ class Authorizer(Protocol):
         self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str] = ()
     ) -> bool: ...
 
+    def reaches(self, caller: Caller, kinds: Iterable[TargetKind], connection: str) -> bool: ...
+
 
 class InvitationService:
     """Routes each operation to the adapter serving its target, for an authorized caller.
@@ -85,6 +87,15 @@ class InvitationService:
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
         return [(c.info, await c.circuit()) for c in self.connections.all]
+
+    async def connections_for(self, caller: Caller) -> list[tuple[ConnectionInfo, CircuitState]]:
+        """The connections `caller` may do anything on, with their breakers' states: the
+        others' names, default targets and health are none of its business."""
+        return [
+            (info, circuit)
+            for info, circuit in await self.connection_health()
+            if self._policy is None or self._policy.reaches(caller, info.kinds, info.name)
+        ]
 
     async def create(self, draft: NewInvitation, *, caller: Caller) -> Invitation:
         """Create one invitation; with an idempotency key, at most once per key and caller.
