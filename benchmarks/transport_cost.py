@@ -29,7 +29,8 @@ from pydantic import SecretStr
 
 from invitation_gateway.domain.invitations import Provider
 from invitation_gateway.providers.auth import BearerAuth
-from invitation_gateway.providers.http import UpstreamClient, path
+from invitation_gateway.providers.http import UpstreamClient
+from invitation_gateway.providers.paths import path
 from invitation_gateway.providers.reliability import RetryPolicy
 from invitation_gateway.providers.transport import AiohttpTransport
 

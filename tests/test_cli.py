@@ -245,44 +245,37 @@ def _serve_in(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_serve_with_redis_unreachable_says_so_in_one_line_without_a_traceback(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("variable", "url", "named"),
+    [
+        (
+            "GATEWAY_REDIS_URL",
+            "redis://:redis-Pa55word@127.0.0.1:{port}/0",
+            "Redis at redis://127.0.0.1:{port}/0 is unavailable",
+        ),
+        (
+            "GATEWAY_DATABASE_URL",
+            "postgresql://u:pg-Pa55word@127.0.0.1:{port}/gw",
+            "PostgreSQL at 127.0.0.1:{port}/gw is unavailable (",
+        ),
+    ],
+    ids=["redis", "postgresql"],
+)
+def test_serve_with_a_store_unreachable_says_so_in_one_line_without_a_traceback(
+    tmp_path: Path, variable: str, url: str, named: str
 ) -> None:
-    """A store down at start-up: one error line naming it (not its password), non-zero exit."""
+    """A store down at start-up (Redis; the audit log's PostgreSQL): one error line naming it,
+    not its password, and a non-zero exit."""
     port = _free_port()
     result = _serve_in(
         tmp_path,
         GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue",
-        GATEWAY_REDIS_URL=f"redis://:redis-Pa55word@127.0.0.1:{port}/0",
+        **{variable: url.format(port=port)},
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     [line] = [line for line in result.stderr.splitlines() if "invitation-gateway:" in line]
-    assert (
-        f"invitation-gateway: cannot start: Redis at redis://127.0.0.1:{port}/0 is unavailable"
-        in line
-    )
-    assert "Pa55word" not in result.stderr + result.stdout
-    assert "secretvalue" not in result.stderr + result.stdout
-
-
-def test_serve_with_postgresql_unreachable_says_so_in_one_line_without_a_traceback(
-    tmp_path: Path,
-) -> None:
-    """The audit log's PostgreSQL down at start-up: one line naming it, not its password."""
-    port = _free_port()
-    result = _serve_in(
-        tmp_path,
-        GATEWAY_CLERK__SECRET_KEY="sk_test_secretvalue",
-        GATEWAY_DATABASE_URL=f"postgresql://u:pg-Pa55word@127.0.0.1:{port}/gw",
-    )
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    [line] = [line for line in result.stderr.splitlines() if "invitation-gateway:" in line]
-    assert (
-        f"invitation-gateway: cannot start: PostgreSQL at 127.0.0.1:{port}/gw is unavailable ("
-        in line
-    )
+    assert f"invitation-gateway: cannot start: {named.format(port=port)}" in line
     assert "Pa55word" not in result.stderr + result.stdout
     assert "secretvalue" not in result.stderr + result.stdout
 

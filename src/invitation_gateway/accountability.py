@@ -74,9 +74,7 @@ async def _open_audit(settings: Settings, limiter: RateLimiter) -> AuditLog | No
     except AuditUnavailable as exc:
         await audit.aclose()
         await limiter.aclose()
-        # Worded as the limiter's Redis line is: "<store> at <where> is unavailable (<why>)".
-        why = f" ({exc.reason})" if exc.reason else ""
-        raise StartupError(f"cannot start: {exc.location} is unavailable{why}") from None
+        raise StartupError(f"cannot start: {exc.unavailable}") from None
     if left:
         logger.warning(
             "audit: %d record(s) were left `started` (a process killed, or a call cancelled,"

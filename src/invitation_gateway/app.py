@@ -82,6 +82,7 @@ def create_app(
     examples: Sequence[ExampleOperation] = DEFAULT_EXAMPLES,
     environ: Mapping[str, str] | None = None,
     connections: Sequence[NamedConnection] = (),
+    configured: Sequence[NamedConnection] | None = None,
     span_exporter: SpanExporter | None = None,
     clock: Callable[[], datetime] = _wall_clock,
     interval_clock: Callable[[], float] = time.monotonic,
@@ -90,6 +91,8 @@ def create_app(
 
     `environ` holds the variables the connections file names (default: the process's);
     `connections` adds connections beside the configured ones (the sandbox's staging Clerk).
+    `configured` is every connection, already read by `configured_connections` (`serve` and
+    `check-config` read them first to refuse an empty set): the file is then not read again.
     Traces follow the OTEL_* variables of `environ`; `span_exporter` (tests) turns them on.
     `clock` (timezone-aware now; default the wall clock) is what the service reads dates from,
     e.g. when a keyed create's answer was lost; tests give the emulators the same one.
@@ -100,7 +103,11 @@ def create_app(
     file, enforced authentication without a policy) raises `ConfigurationError` here.
     """
     environ = os.environ if environ is None else environ
-    named = configured_connections(settings, environ, connections)
+    named = (
+        configured_connections(settings, environ, connections)
+        if configured is None
+        else list(configured)
+    )
     telemetry = Telemetry(Metrics(), open_tracing(environ, exporter=span_exporter))
     security = SecurityConfig.from_settings(settings)
 

@@ -1,13 +1,42 @@
-"""Reporting a Redis server safely, for the rate limiter and the idempotency store alike.
+"""The Redis server behind `GATEWAY_REDIS_URL`, for the rate limiter and the idempotency store.
 
-Where it is without its credentials, the passwords its URL carries, and a failure's message with
-them scrubbed: what a log line or a start-up error may say about the server behind
-`GATEWAY_REDIS_URL`.
+Opening a client that fails fast, and reporting the server safely: where it is without its
+credentials, the passwords its URL carries, and a failure's message with them scrubbed: what a
+log line or a start-up error may say about it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from redis.asyncio import Redis
+
+
+def open_client(url: str, timeout: float) -> Redis:
+    """A client on a new connection pool to `url`; no I/O yet. Connecting and each reply wait
+    at most `timeout` seconds (a `socket_timeout` in the URL wins): a hung Redis fails fast."""
+    return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisServer:
+    """A Redis server as messages name it: where, and the passwords scrubbed from them."""
+
+    location: str = "Redis"
+    passwords: tuple[str, ...] = ()
+
+    @classmethod
+    def at(cls, url: str) -> RedisServer:
+        return cls(f"Redis at {server_location(url)}", url_passwords(url))
+
+    def unavailable(self, exc: BaseException) -> str:
+        """`Redis at <where> is unavailable (<error, passwords scrubbed>)`."""
+        return f"{self.location} is unavailable ({failure(exc, self.passwords)})"
+
+
+UNNAMED = RedisServer()
+"""A server known only as "Redis" (a client built by hand, as tests do)."""
 
 
 def server_location(url: str) -> str:

@@ -73,11 +73,13 @@ def gateway_app(settings: Settings) -> ASGIApp:
 
     # Read the connections file now: a set file may still hold no entry, and DESIGN.md has
     # `serve` refuse to start with nothing to serve.
-    if not configured_connections(settings, os.environ):
+    named = configured_connections(settings, os.environ)
+    if not named:
         raise ConfigurationError(missing_upstream(settings))
     if problems := store_url_problems(settings):  # before the lifespan opens the stores
         raise ConfigurationError("\n".join(problems))
-    return _StartupErrors(create_app(settings))  # ConfigurationError: reported by `main`
+    # ConfigurationError: reported by `main`
+    return _StartupErrors(create_app(settings, configured=named))
 
 
 def run(app: ASGIApp, *, host: str, port: int) -> None:

@@ -51,6 +51,18 @@ async def _seed(log: AuditLog, clock: ManualClock) -> None:
     await log.complete(third, outcome="FORBIDDEN", invitation_id=None, upstream_request_id=None)
 
 
+async def _audit(
+    backend: AuditBackend, *, as_json: bool = False, **filters: str | None
+) -> tuple[int, str, str]:
+    """`invitation-gateway audit` in process, on `backend`: its status, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    arguments = {"since": None, "caller": None, "email": None} | filters
+    status = await asyncio.to_thread(
+        audit_command, backend.env, as_json=as_json, out=out, err=err, **arguments
+    )
+    return status, out.getvalue(), err.getvalue()
+
+
 async def test_migrate_creates_the_schema_then_reports_it_current(
     audit_backend: AuditBackend, tmp_path: Path
 ) -> None:
@@ -88,13 +100,9 @@ async def test_audit_filters_by_since_caller_and_email(
     await _seed(log, clock)
 
     async def ids(**filters: str | None) -> list[int]:
-        out, err = io.StringIO(), io.StringIO()
-        arguments = {"since": None, "caller": None, "email": None} | filters
-        status = await asyncio.to_thread(
-            audit_command, audit_backend.env, as_json=True, out=out, err=err, **arguments
-        )
-        assert status == 0, err.getvalue()
-        return [json.loads(line)["id"] for line in out.getvalue().splitlines()]
+        status, out, err = await _audit(audit_backend, as_json=True, **filters)
+        assert status == 0, err
+        return [json.loads(line)["id"] for line in out.splitlines()]
 
     every = await ids()
     assert len(every) == 3
@@ -111,19 +119,9 @@ async def test_audit_prints_an_aligned_table_by_default(
 ) -> None:
     """The table has a header, one line per record, aligned columns and a shortened global id."""
     await _seed(log, clock)
-    out, err = io.StringIO(), io.StringIO()
-    status = await asyncio.to_thread(
-        audit_command,
-        audit_backend.env,
-        since=None,
-        caller=None,
-        email=None,
-        as_json=False,
-        out=out,
-        err=err,
-    )
-    assert status == 0, err.getvalue()
-    header, first, second, third = out.getvalue().splitlines()
+    status, out, err = await _audit(audit_backend)
+    assert status == 0, err
+    header, first, second, third = out.splitlines()
     assert header.split() == [
         "AT", "CALLER", "ACTION", "TARGET", "EMAIL", "ROLES", "OUTCOME", "INVITATION",
     ]  # fmt: skip
@@ -141,19 +139,9 @@ async def test_the_table_shows_an_unknown_target_as_a_dash(
     """A revoke whose id was malformed has no target: `-`, and the id as the caller gave it."""
     entry = AuditEntry("dev", "revoke", UNKNOWN_TARGET, None, invitation_id="bad-id")
     await log.refused(entry, "INVALID_INPUT")
-    out, err = io.StringIO(), io.StringIO()
-    status = await asyncio.to_thread(
-        audit_command,
-        audit_backend.env,
-        since=None,
-        caller=None,
-        email=None,
-        as_json=False,
-        out=out,
-        err=err,
-    )
-    assert status == 0, err.getvalue()
-    _, line = out.getvalue().splitlines()
+    status, out, err = await _audit(audit_backend)
+    assert status == 0, err
+    _, line = out.splitlines()
     assert line.split() == [
         "2026-11-15T12:00:00Z", "dev", "revoke", "-", "-", "-", "INVALID_INPUT", "bad-id",
     ]  # fmt: skip
@@ -203,16 +191,6 @@ def test_a_bad_database_url_is_a_configuration_error_without_the_password(
 
 async def test_an_empty_log_says_so_on_stderr(audit_backend: AuditBackend, log: AuditLog) -> None:
     """With no records, the table form prints nothing on stdout and says why on stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    status = await asyncio.to_thread(
-        audit_command,
-        audit_backend.env,
-        since=None,
-        caller=None,
-        email=None,
-        as_json=False,
-        out=out,
-        err=err,
-    )
-    assert (status, out.getvalue()) == (0, "")
-    assert "no audit records match" in err.getvalue()
+    status, out, err = await _audit(audit_backend)
+    assert (status, out) == (0, "")
+    assert "no audit records match" in err

@@ -19,7 +19,8 @@ from invitation_gateway.domain.invitations import (
 from invitation_gateway.providers.auth import BearerAuth
 from invitation_gateway.providers.base import ConnectionInfo
 from invitation_gateway.providers.connection import Connection
-from invitation_gateway.providers.http import UpstreamClient, path
+from invitation_gateway.providers.http import UpstreamClient
+from invitation_gateway.providers.paths import path
 from invitation_gateway.providers.readiness import CACHE_SECONDS, Probe, Readiness
 from invitation_gateway.providers.reliability import Reliability, RetryPolicy
 from invitation_gateway.providers.routing import HostRoutingTransport

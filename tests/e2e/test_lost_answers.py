@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,17 @@ from tests.support.lost_answers import (
 
 BY_KIND = pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind.value.lower())
 BY_FAULT = pytest.mark.parametrize("fault", list(LOST), ids=list(LOST))
+
+
+async def assert_retries_return(
+    gateway: GatewayClient, variables: dict[str, Any], created_id: str
+) -> None:
+    """The keyed retry, and a replay of it, both answer with the invitation the lost create made."""
+    for _ in range(2):
+        retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
+        assert retry["userErrors"] == []
+        assert retry["invitation"]["providerInvitationId"] == created_id
+        assert retry["invitation"]["status"] == "PENDING"
 
 
 @BY_KIND
@@ -88,11 +100,7 @@ async def test_a_keyed_retry_after_a_lost_create_answer_returns_the_invitation(
     assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_UNAVAILABLE"]
     [created_id] = kind.made_for(sandbox, "retry@example.com")
 
-    for _ in range(2):  # the retry, and a replay of it, give the same invitation
-        retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
-        assert retry["userErrors"] == []
-        assert retry["invitation"]["providerInvitationId"] == created_id
-        assert retry["invitation"]["status"] == "PENDING"
+    await assert_retries_return(gateway, variables, created_id)
     assert kind.creates(sandbox) == 1
 
 
@@ -123,11 +131,7 @@ async def test_a_keyed_retry_after_a_create_answer_timed_out_returns_the_invitat
         first = await gateway.execute(CREATE, variables)
         assert [e["extensions"]["code"] for e in first["errors"]] == ["UPSTREAM_TIMEOUT"]
         [created_id] = kind.made_for(sandbox, "slow@example.com")
-        for _ in range(2):  # the retry, and a replay of it, give the same invitation
-            retry = (await gateway.execute(CREATE, variables))["data"]["createInvitation"]
-            assert retry["userErrors"] == []
-            assert retry["invitation"]["providerInvitationId"] == created_id
-            assert retry["invitation"]["status"] == "PENDING"
+        await assert_retries_return(gateway, variables, created_id)
     assert kind.creates(sandbox) == 1
 
 

@@ -31,7 +31,8 @@ from invitation_gateway.domain.errors import ProviderUnavailable
 from invitation_gateway.domain.invitations import Provider
 from invitation_gateway.emulators.serve import CLERK_SECRET_KEY, create_emulator_server
 from invitation_gateway.providers.auth import BearerAuth
-from invitation_gateway.providers.http import MAX_BODY_BYTES, UpstreamClient, path
+from invitation_gateway.providers.http import MAX_BODY_BYTES, UpstreamClient
+from invitation_gateway.providers.paths import path
 from invitation_gateway.providers.reliability import Reliability, RetryPolicy, never_reached
 from invitation_gateway.providers.transport import DEFAULT_LIMITS, AiohttpTransport
 from invitation_gateway.providers.transport_errors import translate

@@ -20,3 +20,9 @@ class AuditUnavailable(Exception):
         self.reason = reason
         message = f"audit log unavailable: {self.location}"
         super().__init__(f"{message}: {reason}" if reason else message)
+
+    @property
+    def unavailable(self) -> str:
+        """`<location> is unavailable (<reason>)`: worded as the limiter's Redis line is."""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.location} is unavailable{why}"

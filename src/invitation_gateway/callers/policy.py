@@ -88,13 +88,15 @@ class _Target:
     connection: str | None
 
     def matches(self, target: InvitationTarget, claims: Mapping[str, Any]) -> bool:
-        if target.kind is not self.kind:
-            return False
-        if self.connection is not None and target.connection != self.connection:
+        if not self.offers(frozenset((target.kind,)), target.connection):
             return False
         if self.id is None:
             return True
         return target.id is not None and target.id == _substitute(self.id, claims)
+
+    def offers(self, kinds: frozenset[TargetKind], connection: str) -> bool:
+        """Whether this pattern names a target of one of `kinds` on `connection`, whatever id."""
+        return self.kind in kinds and self.connection in (None, connection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,21 +134,21 @@ class _Rule:
         self, caller: Caller, action: Action, target: InvitationTarget, roles: Sequence[str]
     ) -> bool:
         return (
-            self._admits(caller)
-            and all(_claim_in(caller.claims, path, values) for path, values in self.claims)
+            self._holds_for(caller)
             and action in self.actions
             and any(pattern.matches(target, caller.claims) for pattern in self.targets)
             and (action != "create" or self.roles is None or self.roles.issuperset(roles))
         )
 
     def reaches(self, caller: Caller, kinds: frozenset[TargetKind], connection: str) -> bool:
-        return (
-            self._admits(caller)
-            and all(_claim_in(caller.claims, path, values) for path, values in self.claims)
-            and any(
-                pattern.kind in kinds and pattern.connection in (None, connection)
-                for pattern in self.targets
-            )
+        return self._holds_for(caller) and any(
+            pattern.offers(kinds, connection) for pattern in self.targets
+        )
+
+    def _holds_for(self, caller: Caller) -> bool:
+        """Whether the rule admits `caller` and its claims, whatever the action and target."""
+        return self._admits(caller) and all(
+            _claim_in(caller.claims, path, values) for path, values in self.claims
         )
 
     def _admits(self, caller: Caller) -> bool:

@@ -182,7 +182,7 @@ def audit_check(settings: Settings) -> Check:
         try:
             await log.check()
         except AuditUnavailable as exc:  # names the store and where, never the password
-            raise _Failed(f"{exc.location} is unavailable ({exc.reason})") from None
+            raise _Failed(exc.unavailable) from None
         finally:
             await log.aclose()
         return f"{log.location}: connected (serve creates or upgrades the schema at start-up)"

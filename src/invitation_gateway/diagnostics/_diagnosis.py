@@ -64,7 +64,7 @@ async def diagnose(
         problems.append(str(exc))
     if not problems:
         try:  # whatever else the composition root refuses before serving
-            create_app(settings, transport=transport, environ=environ, connections=connections)
+            create_app(settings, transport=transport, environ=environ, configured=named)
         except ConfigurationError as exc:
             problems.append(str(exc))
     problems.extend(store_url_problems(settings))

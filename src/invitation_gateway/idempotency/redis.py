@@ -24,7 +24,7 @@ from urllib.parse import quote
 from redis.asyncio import Redis
 from redis.exceptions import DataError, RedisError
 
-from ..redis_urls import failure, server_location, url_passwords
+from ..redis_urls import UNNAMED, RedisServer, open_client
 from .base import Claim, Claimed, Completed, IdempotencyStoreUnavailable, Mismatch, Pending
 
 KEY_PREFIX = "invitation-gateway:idempotency:"
@@ -69,14 +69,12 @@ class RedisIdempotencyStore:
         client: Redis,
         *,
         prefix: str = KEY_PREFIX,
-        location: str = "Redis",
-        secrets: tuple[str, ...] = (),
+        server: RedisServer = UNNAMED,
     ) -> None:
-        """`location` names the server in logged failures; `secrets` are scrubbed from them."""
+        """`server` names the server in logged failures, its passwords scrubbed."""
         self._client = client
         self._prefix = prefix
-        self._location = location
-        self._secrets = secrets
+        self._server = server
         self._claim = client.register_script(_CLAIM)
         self._complete = client.register_script(_COMPLETE)
         self._release = client.register_script(_RELEASE)
@@ -90,13 +88,7 @@ class RedisIdempotencyStore:
         Connecting and each reply wait at most `timeout` seconds (a `socket_timeout` in the
         URL wins): a keyed create must not hang on a Redis that stopped answering.
         """
-        client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        return cls(
-            client,
-            prefix=prefix,
-            location=f"Redis at {server_location(url)}",
-            secrets=url_passwords(url),
-        )
+        return cls(open_client(url, timeout), prefix=prefix, server=RedisServer.at(url))
 
     async def claim(self, scope: str, key: str, fingerprint: str, *, lease: float) -> Claim:
         token = secrets.token_hex(16)
@@ -133,7 +125,7 @@ class RedisIdempotencyStore:
         # refused before sending it, a bug here rather than Redis failing.
         if isinstance(exc, DataError) or not isinstance(exc, RedisError | OSError):
             return None
-        detail = f"{self._location} is unavailable ({failure(exc, self._secrets)})"
+        detail = self._server.unavailable(exc)
         return IdempotencyStoreUnavailable("Redis", detail=detail)
 
     def _name(self, scope: str, key: str) -> str:

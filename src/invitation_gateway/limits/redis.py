@@ -19,7 +19,7 @@ from urllib.parse import quote
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..redis_urls import failure, server_location, url_passwords
+from ..redis_urls import UNNAMED, RedisServer, open_client
 from .base import ALLOWED, NEVER, UNITS_PER_TOKEN, Decision, LimiterUnavailable, check
 
 KEY_PREFIX = "invitation-gateway:ratelimit:"
@@ -60,14 +60,12 @@ class RedisRateLimiter:
         client: Redis,
         *,
         prefix: str = KEY_PREFIX,
-        location: str = "Redis",
-        secrets: tuple[str, ...] = (),
+        server: RedisServer = UNNAMED,
     ) -> None:
-        """`location` names the server in error messages; `secrets` are scrubbed from them."""
+        """`server` names the server in error messages, its passwords scrubbed."""
         self._client = client
         self._prefix = prefix
-        self._location = location
-        self._secrets = secrets
+        self._server = server
         self._take = client.register_script(_TAKE)
 
     @classmethod
@@ -79,13 +77,7 @@ class RedisRateLimiter:
         Every request passes through the limiter, so a hung Redis must fail fast: connecting
         and each reply wait at most `timeout` seconds (a `socket_timeout` in the URL wins).
         """
-        client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        return cls(
-            client,
-            prefix=prefix,
-            location=f"Redis at {server_location(url)}",
-            secrets=url_passwords(url),
-        )
+        return cls(open_client(url, timeout), prefix=prefix, server=RedisServer.at(url))
 
     async def take(self, caller: str, budget: str, cost: int, per_minute: int) -> Decision:
         check(cost, per_minute)
@@ -102,7 +94,7 @@ class RedisRateLimiter:
                 return ALLOWED
             case [0, int(wait_ms)]:
                 return Decision(allowed=False, retry_after=wait_ms / 1000)
-        raise LimiterUnavailable(f"{self._location}: unexpected answer from the take script")
+        raise LimiterUnavailable(f"{self._server.location}: unexpected answer from the take script")
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -113,6 +105,4 @@ class RedisRateLimiter:
     def _unavailable(self, exc: BaseException) -> LimiterUnavailable:
         # Chaining is cut (`from None`) and the detail scrubbed: a traceback or log line of this
         # error must not carry the URL's password, whatever the driver put in its message.
-        return LimiterUnavailable(
-            f"{self._location} is unavailable ({failure(exc, self._secrets)})"
-        )
+        return LimiterUnavailable(self._server.unavailable(exc))

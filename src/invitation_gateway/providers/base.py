@@ -27,12 +27,19 @@ from ..domain.listing import InvitationPage, ListQuery
 
 READ_BACK_PAGES = 3
 
-UPSTREAM_REQUEST_IDS: ContextVar[list[str] | None] = ContextVar(
+
+class RequestIdListener(Protocol):
+    """Told the request id of every upstream answer an operation hears."""
+
+    def append(self, request_id: str, /) -> None: ...
+
+
+UPSTREAM_REQUEST_IDS: ContextVar[RequestIdListener | None] = ContextVar(
     "upstream_request_ids", default=None
 )
-"""Set to a list by whoever wants to know which upstream requests an operation made (the audit
-log); every upstream answer's request id is appended to it. Tasks started inside the operation
-(a bulk create's items) share the same list."""  # pages of a target searched for an email before giving up
+"""Set by whoever wants to know which upstream requests an operation made (the audit log);
+every upstream answer's request id is appended to it. Tasks started inside the operation (a bulk
+create's items) share the same listener."""  # pages of a target searched for an email before giving up
 
 
 class InvitationPort(Protocol):

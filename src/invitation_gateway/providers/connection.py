@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ..domain.invitations import TargetKind
 from .base import CircuitState, ConnectionInfo, InvitationPort
-from .http import UpstreamClient, UpstreamPath
+from .http import UpstreamClient
+from .paths import UpstreamPath
 
 
 @dataclass(frozen=True, slots=True)

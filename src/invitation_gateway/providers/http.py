@@ -32,11 +32,7 @@ from .answers import AnswerScreen, UpstreamResponse, excerpt, provider_name
 from .auth import AuthFlowError
 from .base import UPSTREAM_REQUEST_IDS
 from .observation import Attempt, CallObserver
-
-# Re-exported: adapters and `connection.py` import these from here.
-from .paths import QueryParams as QueryParams
-from .paths import UpstreamPath as UpstreamPath
-from .paths import path as path
+from .paths import QueryParams, UpstreamPath
 from .reliability import (
     AttemptFailed,
     CircuitBreaker,

@@ -14,7 +14,7 @@ from .errors import USER_ERROR_TYPES, MaskUnexpectedErrors
 from .mutations import Mutation
 from .queries import Query
 from .root_fields import max_root_fields
-from .suggestions import HideSuggestions, NoSuggestionsExecutor
+from .suggestions import NoSuggestionsExecutor
 from .telemetry import QuietSchema, RecordOperation
 from .types import Invitation
 
@@ -47,8 +47,9 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    hidden = [] if introspection else [HideSuggestions]
-    documents = DocumentRules(rules, max_tokens=limits.max_tokens)
+    documents = DocumentRules(
+        rules, max_tokens=limits.max_tokens, hide_suggestions=not introspection
+    )
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -59,8 +60,6 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
             RecordOperation,
             MaskUnexpectedErrors,
             documents.extension(),
-            # After the document cache: it decides first whether there is anything to validate.
-            *hidden,
         ],
         execution_context_class=None if introspection else NoSuggestionsExecutor,
         config=StrawberryConfig(auto_camel_case=True),

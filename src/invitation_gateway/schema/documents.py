@@ -30,6 +30,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from .suggestions import validate_without_suggestions
+
 
 class DocumentRules:
     """One schema's validation rules and token cap, and the documents known to pass them."""
@@ -40,9 +42,11 @@ class DocumentRules:
         *,
         max_tokens: int,
         capacity: int = 512,
+        hide_suggestions: bool = False,
     ) -> None:
         self.rules = (*specified_rules, *rules)
         self.max_tokens = max_tokens
+        self.hide_suggestions = hide_suggestions  # no "Did you mean" (`suggestions.py`)
         self.capacity = capacity
         self._valid: OrderedDict[str, DocumentNode] = OrderedDict()
         self._pinned: dict[str, DocumentNode] = {}  # trusted documents: never evicted
@@ -104,6 +108,9 @@ class _CachedDocuments(SchemaExtension):
             )
             context.pre_execution_errors = [error]
             self._hit = True  # an error: nothing to remember
+        elif self._rules.hide_suggestions and context.pre_execution_errors is None:
+            # Validated here rather than by Strawberry, which cannot hide suggestions.
+            context.pre_execution_errors = validate_without_suggestions(context)
         yield
         if self._hit or context.query is None or context.graphql_document is None:
             return

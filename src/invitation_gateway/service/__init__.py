@@ -83,6 +83,9 @@ class InvitationService:
         self._policy = policy
         self._clock = clock
         self._accounting = accounting or Accounting()  # no audit log, no budgets
+        self._bulk = BulkCreate(
+            self._accounting, self._prepare, self._record_refusal, self._create_recorded
+        )
 
     async def connection_health(self) -> list[tuple[ConnectionInfo, CircuitState]]:
         """Each connection with the state of its circuit breaker."""
@@ -91,10 +94,11 @@ class InvitationService:
     async def connections_for(self, caller: Caller) -> list[tuple[ConnectionInfo, CircuitState]]:
         """The connections `caller` may do anything on, with their breakers' states: the
         others' names, default targets and health are none of its business."""
+        policy = self._policy
         return [
-            (info, circuit)
-            for info, circuit in await self.connection_health()
-            if self._policy is None or self._policy.reaches(caller, info.kinds, info.name)
+            (c.info, await c.circuit())
+            for c in self.connections.all
+            if policy is None or policy.reaches(caller, c.info.kinds, c.info.name)
         ]
 
     async def create(self, draft: NewInvitation, *, caller: Caller) -> Invitation:
@@ -118,8 +122,8 @@ class InvitationService:
             self._record_target(draft.target),
             email=draft.email,
             roles=draft.roles,
+            attempt=new,  # the adapter marks the call carrying it (request id)
         ) as recording:
-            recording.attempt = new  # the adapter marks the call carrying it (request id)
             recording.invitation = await self._create(port, new, caller)
             return recording.invitation
 
@@ -145,10 +149,7 @@ class InvitationService:
             )
         # Every item counts against the create budget; over it, the whole call is refused.
         await self._accounting.charge_creates(caller, len(drafts))
-        bulk = BulkCreate(
-            self._accounting, self._prepare, self._record_refusal, self._create_recorded
-        )
-        return await bulk.run(drafts, caller)
+        return await self._bulk.run(drafts, caller)
 
     async def revoke(self, ref: InvitationRef, *, caller: Caller) -> Invitation:
         """Revoke, audited: the record names the invitation from `started` on, and its email
@@ -164,7 +165,6 @@ class InvitationService:
             await self._accounting.refused(caller, "revoke", ref.target, exc, invitation_id=given)
             raise
         async with self._accounting.recorded(caller, "revoke", ref.target, ref=ref) as recording:
-            recording.attempt = ref
             requester = _acting_user(caller, ref.target)
             recording.invitation = await port.revoke(ref, requester=requester)
             return recording.invitation

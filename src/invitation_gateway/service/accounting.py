@@ -30,7 +30,7 @@ from ..domain.errors import (
     InvitationNotRevocable,
 )
 from ..domain.invitations import Invitation, InvitationRef, InvitationTarget
-from ..telemetry.request import current_request
+from ..telemetry.request import note_budget
 from .request_ids import Heard, hearing
 
 logger = logging.getLogger(__name__)
@@ -117,9 +117,7 @@ class Accounting:
         except Exception as exc:
             raise self._down(self.limiter_backend) from exc
         if not decision.allowed:
-            record = current_request()
-            if record is not None:
-                record.rate_limited.append("creates")
+            note_budget("creates")
             raise CallerRateLimited(
                 f"over your budget of {self.creates_per_minute} invitations a minute",
                 retry_after=decision.retry_after,
@@ -206,14 +204,17 @@ class Accounting:
         email: str | None = None,
         roles: tuple[str, ...] = (),
         ref: InvitationRef | None = None,
+        attempt: object | None = None,
     ) -> AsyncIterator[Recording]:
-        """`begin`, run the body (it sets `recording.invitation` and `.attempt`), `finish`
-        with its outcome.
+        """`begin`, run the body (it sets `recording.invitation`), `finish` with its outcome.
+
+        `attempt` is what the body hands the adapter, whose call's request id is recorded: a
+        create's `NewInvitation`; a revoke's is its `ref`.
 
         A body cancelled (or interrupted) mid-way leaves the record `started`: its upstream
         call may have been sent and acted on, so claiming an outcome (INTERNAL) would be false.
         """
-        recording = Recording()
+        recording = Recording(attempt=attempt if attempt is not None else ref)
         record_id = await self.begin(caller, action, target, email=email, roles=roles, ref=ref)
         with hearing(recording.heard):
             try:

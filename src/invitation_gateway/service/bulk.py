@@ -4,7 +4,7 @@ Valid items are grouped by adapter so each upstream can batch them (Clerk's bulk
 concurrent ConductorOne creates); items with an idempotency key go one by one through the
 idempotent single-create path. Every batched item's record is `started` before anything is
 sent, and each is completed with its own outcome and the request id of the upstream call that
-carried it (`accounting.Heard`).
+carried it (`request_ids.Heard`).
 """
 
 from __future__ import annotations

@@ -92,8 +92,15 @@ def note_refusal(code: str, *, budget: str | None = None) -> None:
     record = _CURRENT.get()
     if record is not None:
         record.note(code)
-        if budget is not None:
-            record.rate_limited.append(budget)
+    if budget is not None:
+        note_budget(budget)
+
+
+def note_budget(budget: str) -> None:
+    """A rate-limit budget the current request ran out of (`creates`, `requests`)."""
+    record = _CURRENT.get()
+    if record is not None:
+        record.rate_limited.append(budget)
 
 
 def open_request(record: RequestRecord) -> object:

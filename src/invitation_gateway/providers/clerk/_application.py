@@ -26,7 +26,7 @@ from ...domain.invitations import (
 )
 from ...domain.listing import InvitationPage, ListQuery
 from ..base import read_back, revoked_now
-from ..http import path
+from ..paths import path
 from ..reliability import RetryPolicy
 from ._common import ALL_STATUSES, ClerkAdapter, clerk_common_body, status_params, with_existing
 from ._wire import ClerkInvitationWire, to_invitation

@@ -29,7 +29,8 @@ from ...domain.invitations import Invitation, InvitationStatus, InvitationTarget
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import InvitationPort, newest_pending, settle
-from ..http import QueryParams, UpstreamClient, UpstreamPath
+from ..http import UpstreamClient
+from ..paths import QueryParams, UpstreamPath
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import ClerkInvitationWire, first_error, to_invitation, trace_id, translate_error

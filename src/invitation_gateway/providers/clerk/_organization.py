@@ -32,7 +32,7 @@ from ...domain.invitations import (
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import revoked_now
-from ..http import UpstreamPath, path
+from ..paths import UpstreamPath, path
 from ..reliability import RetryPolicy
 from ._common import ClerkAdapter, clerk_common_body, status_params, with_existing
 from ._wire import ClerkInvitationWire, first_error, to_invitation

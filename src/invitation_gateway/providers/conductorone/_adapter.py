@@ -34,7 +34,8 @@ from ...domain.invitations import (
 from ...domain.listing import InvitationPage, ListQuery
 from ..answers import UpstreamResponse
 from ..base import newest_pending, read_back, revoked_now, settle
-from ..http import UpstreamClient, UpstreamPath, path
+from ..http import UpstreamClient
+from ..paths import UpstreamPath, path
 from ..reliability import RetryPolicy
 from ..reuse import RecentInvitations
 from ._wire import (

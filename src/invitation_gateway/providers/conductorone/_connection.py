@@ -14,7 +14,8 @@ from ...telemetry import Telemetry
 from ..auth import BearerAuth
 from ..base import ConnectionInfo
 from ..connection import Connection, HealthCheck
-from ..http import UpstreamClient, path
+from ..http import UpstreamClient
+from ..paths import path
 from ..reliability import Reliability
 from ..reuse import RecentInvitations
 from ._adapter import ConductorOneDirectory
