@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -83,6 +84,14 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client gave up mid-answer (a verifier's timeout against `delay`)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class JwksServer:
     """A JWKS endpoint whose keys, status and latency the test changes between requests."""
 
@@ -94,7 +103,7 @@ class JwksServer:
         self.fetches = 0
         self.requested = threading.Event()  # set by the first request
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/.well-known/jwks.json"
 
     def serve(self, *signers: Signer) -> None:
